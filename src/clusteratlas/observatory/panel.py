@@ -1,0 +1,489 @@
+"""The Panel: employment (and optionally establishments, payroll) by year, region and industry.
+
+A Panel is validated once, when it is built, and is immutable afterwards: every method returns a
+new Panel. Each measure is held as one ``scipy.sparse`` CSR matrix (regions × industries) per
+year, so a county × 6-digit-industry × 20-year panel costs memory in proportion to its non-zero
+cells only. Cell flags (confidential, estimated, noise, …) are kept beside the values, never lost.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+from scipy import sparse
+
+if TYPE_CHECKING:
+    from clusteratlas.observatory.hierarchy import Hierarchy
+
+__all__ = [
+    "KEYS",
+    "MEASURES",
+    "ExtraColumnsWarning",
+    "Panel",
+    "PanelError",
+    "Problem",
+]
+
+KEYS = ("year", "region", "industry")
+MEASURES = ("employment", "establishments", "payroll")
+OPTIONAL = ("establishments", "payroll", "flag")
+MAX_PROBLEMS = 20
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with an input table.
+
+    ``row`` is the 0-based position of the offending row in the input frame (``None`` when the
+    problem is about the table as a whole, such as a missing column); readers translate it into
+    a line number of their file.
+    """
+
+    row: int | None
+    field: str | None
+    value: object
+    message: str
+
+
+class PanelError(ValueError):
+    """The input does not make a valid panel. ``problems`` says where and why."""
+
+    def __init__(self, problems: Sequence[Problem], *, total: int | None = None) -> None:
+        self.problems = tuple(problems)
+        self.total = len(self.problems) if total is None else total
+        super().__init__(self._summary())
+
+    def _summary(self) -> str:
+        lines = []
+        for p in self.problems:
+            where = "table" if p.row is None else f"row {p.row}"
+            field = f", field {p.field!r}" if p.field else ""
+            value = "" if p.value is None else f", value {p.value!r}"
+            lines.append(f"{where}{field}{value}: {p.message}")
+        if self.total > len(self.problems):
+            lines.append(f"... and {self.total - len(self.problems)} more problems")
+        return "; ".join(lines)
+
+
+class ExtraColumnsWarning(UserWarning):
+    """The input had columns the panel contract does not use; they were ignored."""
+
+
+def _freeze(m: sparse.csr_array) -> sparse.csr_array:
+    for arr in (m.data, m.indices, m.indptr):
+        arr.flags.writeable = False
+    return m
+
+
+class Panel:
+    """Employment by ``year``, ``region`` and ``industry``, validated and immutable.
+
+    Build one with :meth:`Panel.from_frame` (or a reader in :mod:`clusteratlas.sources`), not by
+    calling the constructor.
+
+    Parameters
+    ----------
+    years, regions, industries
+        The sorted, unique labels of each dimension.
+    data
+        ``{measure: {year: csr_array of shape (n_regions, n_industries)}}``; ``employment`` is
+        required, ``establishments`` and ``payroll`` optional.
+    flags
+        Flagged cells: a frame with integer positions ``year, region, industry`` (positions into
+        ``regions``/``industries``) and the string ``flag``. Empty when no cell is flagged.
+    region_hierarchy, industry_hierarchy
+        Optional hierarchies used by :meth:`rollup`.
+    """
+
+    __slots__ = (
+        "__dict__",  # for cached_property
+        "_data",
+        "_flags",
+        "_industries",
+        "_regions",
+        "_years",
+        "industry_hierarchy",
+        "region_hierarchy",
+    )
+
+    def __init__(
+        self,
+        *,
+        years: Sequence[int],
+        regions: Sequence[str],
+        industries: Sequence[str],
+        data: Mapping[str, Mapping[int, sparse.csr_array]],
+        flags: pd.DataFrame | None = None,
+        region_hierarchy: Hierarchy | None = None,
+        industry_hierarchy: Hierarchy | None = None,
+    ) -> None:
+        if "employment" not in data:
+            raise ValueError("a panel needs the 'employment' measure")
+        unknown = set(data) - set(MEASURES)
+        if unknown:
+            raise ValueError(f"unknown measures {sorted(unknown)}; expected some of {MEASURES}")
+        self._years = tuple(int(y) for y in years)
+        self._regions = pd.Index(list(regions), dtype=object, name="region")
+        self._industries = pd.Index(list(industries), dtype=object, name="industry")
+        shape = (len(self._regions), len(self._industries))
+        frozen: dict[str, dict[int, sparse.csr_array]] = {}
+        for measure, by_year in data.items():
+            if set(by_year) != set(self._years):
+                raise ValueError(f"measure {measure!r} must have a matrix for every year")
+            frozen[measure] = {}
+            for y in self._years:
+                m = sparse.csr_array(by_year[y], dtype=np.float64)
+                if m.shape != shape:
+                    raise ValueError(f"{measure} {y}: shape {m.shape}, expected {shape}")
+                frozen[measure][y] = _freeze(m)
+        self._data = frozen
+        if flags is None:
+            flags = pd.DataFrame(
+                {
+                    "year": np.array([], dtype=np.int64),
+                    "region": np.array([], dtype=np.int64),
+                    "industry": np.array([], dtype=np.int64),
+                    "flag": pd.Series([], dtype=object),
+                }
+            )
+        self._flags = flags.reset_index(drop=True)
+        self.region_hierarchy = region_hierarchy
+        self.industry_hierarchy = industry_hierarchy
+
+    # ------------------------------------------------------------------ construction
+    @classmethod
+    def from_frame(
+        cls,
+        frame: pd.DataFrame,
+        *,
+        region_hierarchy: Hierarchy | None = None,
+        industry_hierarchy: Hierarchy | None = None,
+    ) -> Panel:
+        """Validate a long table and build a Panel from it.
+
+        The table has the columns ``year, region, industry, employment`` and optionally
+        ``establishments, payroll, flag``. Values may be numbers or strings (as read from a
+        file); other columns are ignored with an :class:`ExtraColumnsWarning`.
+
+        Raises
+        ------
+        PanelError
+            When columns are missing, keys are empty or duplicated, or a measure is not a
+            non-negative number. Each :class:`Problem` names the row, field and value.
+        """
+        problems: list[Problem] = []
+        missing = [c for c in ("year", "region", "industry", "employment") if c not in frame]
+        if missing:
+            found = ", ".join(map(str, frame.columns)) or "none"
+            raise PanelError(
+                [Problem(None, c, None, f"missing required column (found: {found})") for c in missing]
+            )
+        extra = [c for c in frame.columns if c not in KEYS + MEASURES + ("flag",)]
+        if extra:
+            warnings.warn(
+                f"ignoring extra columns: {', '.join(map(str, extra))}",
+                ExtraColumnsWarning,
+                stacklevel=2,
+            )
+        if len(frame) == 0:
+            raise PanelError([Problem(None, None, None, "the table has no rows")])
+        frame = frame.reset_index(drop=True)
+        total = 0
+
+        def report(mask: np.ndarray, field: str, values: pd.Series, message: str) -> None:
+            nonlocal total
+            rows = np.flatnonzero(mask)
+            total += len(rows)
+            for r in rows[: max(0, MAX_PROBLEMS - len(problems))]:
+                problems.append(Problem(int(r), field, values.iloc[r], message))
+
+        flag = as_text(frame["flag"]) if "flag" in frame else None
+        has_flag = flag.ne("").to_numpy() if flag is not None else np.zeros(len(frame), bool)
+
+        keys: dict[str, pd.Series] = {}
+        for key in ("region", "industry"):
+            text = as_text(frame[key])
+            report(text.eq("").to_numpy(), key, frame[key], "empty code")
+            keys[key] = text
+        year_raw = frame["year"]
+        year_num = pd.to_numeric(
+            as_text(year_raw) if year_raw.dtype.kind not in "biuf" else year_raw, errors="coerce"
+        ).astype(np.float64)
+        bad_year = ~np.isfinite(year_num.to_numpy()) | (year_num.to_numpy() % 1 != 0)
+        report(bad_year, "year", year_raw, "year must be a whole number")
+
+        values: dict[str, np.ndarray] = {}
+        for measure in MEASURES:
+            if measure not in frame:
+                continue
+            raw = frame[measure]
+            empty = as_text(raw).eq("").to_numpy()
+            num = pd.to_numeric(as_text(raw).where(~empty, None) if raw.dtype.kind not in "biuf"
+                                else raw, errors="coerce")
+            arr = num.to_numpy(dtype=np.float64, na_value=np.nan)
+            report(~empty & ~np.isfinite(arr), measure, raw, "not a number")
+            with np.errstate(invalid="ignore"):
+                report(np.isfinite(arr) & (arr < 0), measure, raw, "negative value")
+            if measure == "employment":
+                report(empty & ~has_flag, measure, raw,
+                       "employment is empty; give a number, or a flag saying why it is missing")
+            values[measure] = np.where(np.isfinite(arr) & (arr >= 0), arr, 0.0)
+
+        if not problems:
+            year_int = year_num.to_numpy().astype(np.int64)
+            dup = pd.DataFrame({"y": year_int, "r": keys["region"], "i": keys["industry"]})
+            dup_mask = dup.duplicated(keep="first").to_numpy()
+            if dup_mask.any():
+                first = dup.loc[~dup_mask].reset_index().set_index(["y", "r", "i"])["index"]
+                rows = np.flatnonzero(dup_mask)
+                total += len(rows)
+                for r in rows[:MAX_PROBLEMS]:
+                    k = (int(year_int[r]), keys["region"].iloc[r], keys["industry"].iloc[r])
+                    problems.append(Problem(int(r), "year,region,industry", ", ".join(map(str, k)),
+                                            f"duplicate key (first seen in row {int(first.loc[k])})"))
+        if problems:
+            raise PanelError(problems, total=total)
+
+        years, year_pos = np.unique(year_int, return_inverse=True)
+        r_pos, regions = pd.factorize(keys["region"], sort=True)
+        i_pos, industries = pd.factorize(keys["industry"], sort=True)
+        shape = (len(regions), len(industries))
+        data: dict[str, dict[int, sparse.csr_array]] = {m: {} for m in values}
+        order = np.argsort(year_pos, kind="stable")
+        bounds = np.searchsorted(year_pos[order], np.arange(len(years) + 1))
+        for k, y in enumerate(years):
+            sel = order[bounds[k] : bounds[k + 1]]
+            for measure, arr in values.items():
+                m = sparse.csr_array((arr[sel], (r_pos[sel], i_pos[sel])), shape=shape)
+                m.eliminate_zeros()
+                data[measure][int(y)] = m
+        flags = None
+        if flag is not None and has_flag.any():
+            flags = pd.DataFrame({
+                "year": years[year_pos[has_flag]].astype(np.int64),
+                "region": r_pos[has_flag].astype(np.int64),
+                "industry": i_pos[has_flag].astype(np.int64),
+                "flag": flag[has_flag].to_numpy(dtype=object),
+            })
+        return cls(
+            years=[int(y) for y in years],
+            regions=list(regions),
+            industries=list(industries),
+            data=data,
+            flags=flags,
+            region_hierarchy=region_hierarchy,
+            industry_hierarchy=industry_hierarchy,
+        )
+
+    # ------------------------------------------------------------------ facts
+    @property
+    def years(self) -> tuple[int, ...]:
+        return self._years
+
+    @property
+    def regions(self) -> pd.Index:
+        return self._regions
+
+    @property
+    def industries(self) -> pd.Index:
+        return self._industries
+
+    @property
+    def measures(self) -> tuple[str, ...]:
+        return tuple(m for m in MEASURES if m in self._data)
+
+    @property
+    def shape(self) -> tuple[int, int, int]:
+        """``(n_years, n_regions, n_industries)``."""
+        return (len(self._years), len(self._regions), len(self._industries))
+
+    @cached_property
+    def flags(self) -> pd.DataFrame:
+        """Flagged cells as a long frame ``year, region, industry, flag`` (codes, not positions)."""
+        f = self._flags
+        return pd.DataFrame({
+            "year": f["year"].to_numpy(),
+            "region": self._regions.to_numpy()[f["region"].to_numpy()],
+            "industry": self._industries.to_numpy()[f["industry"].to_numpy()],
+            "flag": f["flag"].to_numpy(),
+        })
+
+    def has(self, measure: str) -> bool:
+        return measure in self._data
+
+    def matrix(self, measure: str, year: int) -> sparse.csr_array:
+        """The read-only sparse regions × industries matrix of one measure and year."""
+        self._check_measure(measure)
+        return self._data[measure][self._check_year(year)]
+
+    def dense(self, measure: str, year: int) -> np.ndarray:
+        """The regions × industries matrix of one measure and year as a dense float64 array."""
+        return self.matrix(measure, year).toarray()
+
+    def _check_measure(self, measure: str) -> None:
+        if measure not in self._data:
+            raise KeyError(f"the panel has no {measure!r} (it has {', '.join(self.measures)})")
+
+    def _check_year(self, year: int) -> int:
+        if int(year) not in self._years:
+            raise KeyError(f"year {year} is not in the panel (years: {_span(self._years)})")
+        return int(year)
+
+    def __repr__(self) -> str:
+        y, r, i = self.shape
+        nnz = sum(m.nnz for m in self._data["employment"].values())
+        return (f"<Panel {y} years ({_span(self._years)}) × {r} regions × {i} industries, "
+                f"{nnz:,} non-zero employment cells, measures: {', '.join(self.measures)}, "
+                f"{len(self._flags):,} flagged cells>")
+
+    def to_frame(self) -> pd.DataFrame:
+        """The long table: one row per non-zero or flagged cell, sorted by year, region, industry."""
+        parts = []
+        for y in self._years:
+            cells = None
+            for m in self._data.values():
+                c = m[y].tocoo()
+                pos = c.coords[0].astype(np.int64) * len(self._industries) + c.coords[1]
+                cells = pos if cells is None else np.union1d(cells, pos)
+            fl = self._flags[self._flags["year"] == y]
+            if len(fl):
+                pos = fl["region"].to_numpy() * len(self._industries) + fl["industry"].to_numpy()
+                cells = np.union1d(cells, pos)
+            assert cells is not None
+            cells = np.unique(cells)
+            r, i = np.divmod(cells, len(self._industries))
+            part = {"year": np.full(len(cells), y, dtype=np.int64), "r": r, "i": i}
+            for name, m in self._data.items():
+                part[name] = np.asarray(m[y][r, i]).ravel()
+            parts.append(pd.DataFrame(part))
+        out = pd.concat(parts, ignore_index=True)
+        out = out.merge(
+            self._flags.rename(columns={"region": "r", "industry": "i"}),
+            on=["year", "r", "i"], how="left",
+        )
+        out.insert(1, "region", self._regions.to_numpy()[out.pop("r").to_numpy()])
+        out.insert(2, "industry", self._industries.to_numpy()[out.pop("i").to_numpy()])
+        out["flag"] = out["flag"].fillna("")
+        if not len(self._flags):
+            out = out.drop(columns="flag")
+        return out.sort_values(list(KEYS), ignore_index=True)
+
+    # ------------------------------------------------------------------ transformations
+    def select(
+        self,
+        *,
+        years: Iterable[int] | None = None,
+        regions: Iterable[str] | None = None,
+    ) -> Panel:
+        """A panel restricted to some years and/or regions."""
+        keep_years = self._years if years is None else tuple(
+            sorted(self._check_year(y) for y in set(years))
+        )
+        if regions is None:
+            rpos = np.arange(len(self._regions))
+        else:
+            wanted = list(dict.fromkeys(regions))
+            rpos = self._regions.get_indexer(wanted)
+            if (rpos < 0).any():
+                unknown = [w for w, p in zip(wanted, rpos, strict=True) if p < 0]
+                raise KeyError(f"regions not in the panel: {', '.join(unknown[:10])}")
+            rpos = np.sort(rpos)
+        data = {m: {y: by_year[y][rpos] for y in keep_years} for m, by_year in self._data.items()}
+        remap = np.full(len(self._regions), -1)
+        remap[rpos] = np.arange(len(rpos))
+        fl = self._flags[self._flags["year"].isin(keep_years)].copy()
+        fl["region"] = remap[fl["region"].to_numpy()]
+        fl = fl[fl["region"] >= 0]
+        return Panel(years=keep_years, regions=self._regions[rpos], industries=self._industries,
+                     data=data, flags=fl, region_hierarchy=self.region_hierarchy,
+                     industry_hierarchy=self.industry_hierarchy)
+
+    def aggregate(
+        self,
+        *,
+        regions: Mapping[str, str] | pd.Series | None = None,
+        industries: Mapping[str, str] | pd.Series | None = None,
+    ) -> Panel:
+        """Sum cells into groups of regions and/or industries.
+
+        ``regions`` and ``industries`` map each code to its group; every code of the panel must
+        be mapped (codes left out would be lost, so that is an error). Flags of the summed cells
+        are kept as their sorted union, joined by commas (``"c,e"``).
+        """
+        r_map, r_labels = self._grouping(self._regions, regions, "region")
+        i_map, i_labels = self._grouping(self._industries, industries, "industry")
+        AR = sparse.csr_array(
+            (np.ones(len(r_map)), (r_map, np.arange(len(r_map)))), shape=(len(r_labels), len(r_map))
+        )
+        AI = sparse.csr_array(
+            (np.ones(len(i_map)), (np.arange(len(i_map)), i_map)), shape=(len(i_map), len(i_labels))
+        )
+        data = {
+            m: {y: sparse.csr_array(AR @ by_year[y] @ AI) for y in self._years}
+            for m, by_year in self._data.items()
+        }
+        fl = self._flags.copy()
+        if len(fl):
+            fl["region"] = r_map[fl["region"].to_numpy()]
+            fl["industry"] = i_map[fl["industry"].to_numpy()]
+            fl = (
+                fl.assign(flag=fl["flag"].str.split(","))
+                .explode("flag")
+                .groupby(["year", "region", "industry"], as_index=False)["flag"]
+                .agg(lambda s: ",".join(sorted(set(s))))
+            )
+        return Panel(years=self._years, regions=r_labels, industries=i_labels, data=data,
+                     flags=fl)
+
+    @staticmethod
+    def _grouping(
+        labels: pd.Index, mapping: Mapping[str, str] | pd.Series | None, what: str
+    ) -> tuple[np.ndarray, list[str]]:
+        if mapping is None:
+            return np.arange(len(labels)), list(labels)
+        series = pd.Series(mapping, dtype=object)
+        target = series.reindex(labels)
+        if target.isna().any():
+            lost = list(labels[target.isna().to_numpy()][:10])
+            raise KeyError(f"{what} codes without a group: {', '.join(map(str, lost))}")
+        codes, uniques = pd.factorize(target.to_numpy(), sort=True)
+        return codes.astype(np.int64), [str(u) for u in uniques]
+
+    def rollup(self, *, region_level: int | None = None, industry_level: int | None = None) -> Panel:
+        """Aggregate regions and/or industries to a level of their hierarchy.
+
+        Uses :attr:`region_hierarchy` / :attr:`industry_hierarchy`; see
+        :class:`clusteratlas.observatory.hierarchy.Hierarchy`.
+        """
+        regions = industries = None
+        if region_level is not None:
+            if self.region_hierarchy is None:
+                raise ValueError("this panel has no region hierarchy to roll up with")
+            regions = self.region_hierarchy.ancestors(self._regions, region_level)
+        if industry_level is not None:
+            if self.industry_hierarchy is None:
+                raise ValueError("this panel has no industry hierarchy to roll up with")
+            industries = self.industry_hierarchy.ancestors(self._industries, industry_level)
+        out = self.aggregate(regions=regions, industries=industries)
+        out.region_hierarchy = self.region_hierarchy
+        out.industry_hierarchy = self.industry_hierarchy
+        return out
+
+
+def as_text(series: pd.Series) -> pd.Series:
+    """Values as stripped strings, missing values as ``""``."""
+    return series.astype(object).where(series.notna(), "").astype(str).str.strip()
+
+
+def _span(years: Sequence[int]) -> str:
+    if not years:
+        return "none"
+    if list(years) == list(range(years[0], years[-1] + 1)):
+        return f"{years[0]}–{years[-1]}" if len(years) > 1 else str(years[0])
+    return ", ".join(map(str, years))
