@@ -1,0 +1,300 @@
+"""The ``clusteratlas`` command line: parse, call the library, render.
+
+Heavy libraries (pandas, scipy, duckdb) are imported inside the commands, so ``--help`` is quick.
+Exit codes are part of the contract: see :class:`ExitStatus`.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from enum import Enum, IntEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from rich.console import Console
+
+if TYPE_CHECKING:
+    from clusteratlas.observatory import ClusterDefinitions, Panel
+
+__all__ = ["ExitStatus", "app", "main"]
+
+
+class ExitStatus(IntEnum):
+    """Exit codes of the ``clusteratlas`` command."""
+
+    SUCCESS = 0
+    ERROR = 1  # an unexpected failure (a bug: please report it)
+    USAGE = 2  # wrong options or arguments (typer/click's own code)
+    BAD_INPUT = 3  # an input file or value is invalid; the message says where and why
+
+
+class LqBase(str, Enum):
+    total = "total"
+    type = "type"
+
+
+class ShiftShareBy(str, Enum):
+    cluster = "cluster"
+    region = "region"
+
+
+app = typer.Typer(
+    name="clusteratlas",
+    help="Cluster Atlas: map and monitor regional clusters from employment statistics.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+PanelArg = Annotated[Path, typer.Argument(help="Long table (CSV/Parquet): year, region, "
+                                          "industry, employment [, establishments, payroll, flag].",
+                                          show_default=False)]
+DefinitionsOpt = Annotated[Path | None, typer.Option(
+    "--definitions", "-d", help="Cluster definitions CSV: industry, cluster, cluster_name, type. "
+    "Without it each industry is its own cluster.")]
+OutOpt = Annotated[Path, typer.Option(
+    "--out", "-o", help="Output file; the format follows the extension "
+    "(.csv, .csv.gz, .tsv, .parquet, .json, .duckdb).", show_default=False)]
+YearOpt = Annotated[int | None, typer.Option("--year", "-y", help="Only this year (default: all).")]
+ReferenceOpt = Annotated[str | None, typer.Option(
+    "--reference-region", help="Region of the panel giving the reference totals (e.g. EU27_2020, "
+    "US); it is left out of the ranking. Default: the sum of all regions.")]
+LqBaseOpt = Annotated[LqBase, typer.Option(
+    "--lq-base", help="'total': shares of all employment; 'type': shares of employment in "
+    "clusters of the same type (traded/local), as the US Cluster Mapping Project does.")]
+
+
+class _Abort(Exception):
+    def __init__(self, message: str, status: ExitStatus = ExitStatus.BAD_INPUT) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+@contextmanager
+def _errors() -> Iterator[None]:
+    """Turn expected failures into a clear message and an exit code, never a traceback."""
+    from clusteratlas.cli.output import OutputError
+    from clusteratlas.observatory import PanelError
+    from clusteratlas.sources import InputError
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            yield
+        except _Abort as exc:
+            _show_warnings(caught)
+            err.print(f"[bold red]error:[/] {exc}", markup=True)
+            raise typer.Exit(int(exc.status)) from None
+        except (InputError, PanelError, OutputError, KeyError, ValueError) as exc:
+            _show_warnings(caught)
+            msg = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
+            err.print("[bold red]error:[/] ", markup=True, end="")
+            err.print(str(msg), markup=False)
+            raise typer.Exit(int(ExitStatus.BAD_INPUT)) from None
+        _show_warnings(caught)
+
+
+def _show_warnings(caught: list[warnings.WarningMessage]) -> None:
+    for w in caught:
+        if issubclass(w.category, DeprecationWarning | PendingDeprecationWarning):
+            continue
+        err.print("[yellow]warning:[/] ", markup=True, end="")
+        err.print(str(w.message), markup=False)
+
+
+@contextmanager
+def _progress(description: str) -> Iterator[Callable[[int, int], None]]:
+    """A rich progress bar on stderr (only on a terminal); yields a ``(done, total)`` callback."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    with Progress(
+        "[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
+        TimeElapsedColumn(), console=err, transient=True, disable=not err.is_terminal,
+    ) as bar:
+        task = bar.add_task(description, total=None)
+
+        def update(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield update
+
+
+def _read_inputs(panel_path: Path, definitions_path: Path | None
+                 ) -> tuple[Panel, ClusterDefinitions | None]:
+    from clusteratlas.sources import open_panel, read_definitions
+
+    with err.status(f"reading {panel_path}", spinner="dots") if err.is_terminal else _null():
+        panel = open_panel(panel_path)
+        definitions = read_definitions(definitions_path) if definitions_path else None
+    if definitions is not None:
+        report = definitions.unmapped(panel)
+        if report.count:
+            err.print(f"note: {report.describe()}", markup=False)
+    return panel, definitions
+
+
+@contextmanager
+def _null() -> Iterator[None]:
+    yield
+
+
+def _check_years(panel: Panel, *years: int | None) -> None:
+    for y in years:
+        if y is not None and y not in panel.years:
+            raise _Abort(f"year {y} is not in the panel (years: {', '.join(map(str, panel.years))})")
+
+
+def _check_reference(panel: Panel, reference: str | None) -> None:
+    if reference is not None and reference not in panel.regions:
+        shown = ", ".join(map(str, panel.regions[:8]))
+        raise _Abort(f"--reference-region {reference!r} is not a region of the panel "
+                     f"(regions include {shown}{', …' if len(panel.regions) > 8 else ''})")
+
+
+def _finish(frame: Any, out: Path, table: str) -> None:
+    from clusteratlas.cli.output import write_table
+
+    write_table(frame, out, table=table)
+    err.print(f"wrote {len(frame):,} rows to {out}", markup=False)
+
+
+@app.command()
+def clusters(
+    panel_path: PanelArg,
+    out: OutOpt,
+    definitions_path: DefinitionsOpt = None,
+    year: YearOpt = None,
+    base_year: Annotated[int | None, typer.Option(
+        "--base-year", help="Add change, growth_cagr, lq_change and quadrant relative to this "
+        "year.")] = None,
+    reference_region: ReferenceOpt = None,
+    lq_base: LqBaseOpt = LqBase.total,
+) -> None:
+    """Cluster indicators by year, region and cluster: shares, LQ, stars, strong-cluster flags."""
+    with _errors():
+        from clusteratlas.cli.output import check_output
+        from clusteratlas.observatory import cluster_table
+
+        check_output(out)
+        panel, definitions = _read_inputs(panel_path, definitions_path)
+        _check_years(panel, year, base_year)
+        _check_reference(panel, reference_region)
+        with _progress("computing clusters") as update:
+            table = cluster_table(
+                panel, definitions, years=[year] if year is not None else None,
+                base_year=base_year, reference_region=reference_region,
+                lq_base=lq_base.value, progress=update,
+            )
+        _finish(table, out, "clusters")
+
+
+@app.command()
+def shiftshare(
+    panel_path: PanelArg,
+    out: OutOpt,
+    base_year: Annotated[int, typer.Option("--base-year", help="Start year.",
+                                           show_default=False)],
+    year: Annotated[int, typer.Option("--year", "-y", help="End year.", show_default=False)],
+    definitions_path: DefinitionsOpt = None,
+    reference_region: ReferenceOpt = None,
+    by: Annotated[ShiftShareBy, typer.Option(
+        "--by", help="'cluster': one row per region and cluster; 'region': summed per region."
+    )] = ShiftShareBy.cluster,
+) -> None:
+    """Shift-share: national growth, industry mix and regional shift of employment change."""
+    with _errors():
+        from clusteratlas.cli.output import check_output
+        from clusteratlas.observatory import shift_share
+
+        check_output(out)
+        panel, definitions = _read_inputs(panel_path, definitions_path)
+        _check_years(panel, base_year, year)
+        _check_reference(panel, reference_region)
+        table = shift_share(panel, definitions, base_year=base_year, year=year,
+                            reference_region=reference_region, by=by.value)
+        _finish(table, out, "shiftshare")
+
+
+@app.command()
+def regions(
+    panel_path: PanelArg,
+    out: OutOpt,
+    definitions_path: DefinitionsOpt = None,
+    year: YearOpt = None,
+    reference_region: ReferenceOpt = None,
+    lq_base: LqBaseOpt = LqBase.total,
+) -> None:
+    """Region specialisation: Krugman, Hoover, Herfindahl, entropy, cluster strength."""
+    with _errors():
+        from clusteratlas.cli.output import check_output
+        from clusteratlas.observatory import region_indices
+
+        check_output(out)
+        panel, definitions = _read_inputs(panel_path, definitions_path)
+        _check_years(panel, year)
+        _check_reference(panel, reference_region)
+        with _progress("computing region indices") as update:
+            table = region_indices(panel, definitions, years=[year] if year is not None else None,
+                                   reference_region=reference_region, lq_base=lq_base.value,
+                                   progress=update)
+        _finish(table, out, "regions")
+
+
+@app.command()
+def industries(
+    panel_path: PanelArg,
+    out: OutOpt,
+    definitions_path: DefinitionsOpt = None,
+    year: YearOpt = None,
+    reference_region: ReferenceOpt = None,
+) -> None:
+    """Cluster (industry) localisation: Hoover, locational Gini, Ellison–Glaeser raw G."""
+    with _errors():
+        from clusteratlas.cli.output import check_output
+        from clusteratlas.observatory import industry_indices
+
+        check_output(out)
+        panel, definitions = _read_inputs(panel_path, definitions_path)
+        _check_years(panel, year)
+        _check_reference(panel, reference_region)
+        with _progress("computing localisation indices") as update:
+            table = industry_indices(panel, definitions,
+                                     years=[year] if year is not None else None,
+                                     reference_region=reference_region, progress=update)
+        _finish(table, out, "industries")
+
+
+@app.command()
+def indicators() -> None:
+    """List the indicators, what they mean and where they are documented."""
+    from rich.table import Table
+
+    from clusteratlas.observatory import REGISTRY
+
+    table = Table("indicator", "table", "meaning", "docs")
+    for spec in REGISTRY.values():
+        table.add_row(spec.name, spec.table, spec.description, f"docs/indicators/{spec.page}.md")
+    Console(soft_wrap=False).print(table)
+
+
+@app.command()
+def demo(
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the demo's files.")] = Path(
+        "demo-output"),
+    seed: Annotated[int, typer.Option(help="Seed of the synthetic data.")] = 2024,
+) -> None:
+    """Generate a synthetic panel, run the full analysis, write tables and an HTML summary."""
+    with _errors():
+        from clusteratlas.cli.demo import run_demo
+
+        run_demo(out, seed=seed, console=err)
+
+
+def main() -> None:
+    """Entry point of the ``clusteratlas`` script."""
+    app()

@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import csv
 import math
-from fractions import Fraction as F
 import sys
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
 
+F = Fraction
 HERE = Path(__file__).resolve().parent
 OUT = Path(sys.argv[1]) if len(sys.argv) > 1 else HERE
 MARGIN = F(1, 10**6)  # minimum relative distance from any non-exact threshold
@@ -38,7 +39,9 @@ def read_panel(name):
 
 def read_definitions(name):
     with open(HERE / name, newline="") as f:
-        return {r["industry"]: (r["cluster"], r["cluster_name"], r["type"]) for r in csv.DictReader(f)}
+        return {
+            r["industry"]: (r["cluster"], r["cluster_name"], r["type"]) for r in csv.DictReader(f)
+        }
 
 
 # ---------------------------------------------------------------- percentiles
@@ -108,28 +111,28 @@ class Economy:
         self.clusters = sorted(self.meta)
         self.typed = self.defs is not None and any(t for _, t in self.meta.values())
 
-    def E(self, y, r, c):
+    def emp_at(self, y, r, c):
         return self.emp.get((y, r, c), 0)
 
-    def E_c_ref(self, y, c):
+    def emp_c_ref(self, y, c):
         if self.ref:
-            return self.E(y, self.ref, c)
-        return sum(self.E(y, r, c) for r in self.regions)
+            return self.emp_at(y, self.ref, c)
+        return sum(self.emp_at(y, r, c) for r in self.regions)
 
-    def E_r(self, y, r, c, base):
+    def emp_r(self, y, r, c, base):
         """Region denominator for cluster c: all industries ('total') or clusters of c's type."""
         if base == "total":
             return self.tot.get((y, r), 0)
         typ = self.meta[c][1]
-        return sum(self.E(y, r, k) for k in self.clusters if self.meta[k][1] == typ)
+        return sum(self.emp_at(y, r, k) for k in self.clusters if self.meta[k][1] == typ)
 
-    def E_ref(self, y, c, base):
+    def emp_ref(self, y, c, base):
         if self.ref:
-            return self.E_r(y, self.ref, c, base)
-        return sum(self.E_r(y, r, c, base) for r in self.regions)
+            return self.emp_r(y, self.ref, c, base)
+        return sum(self.emp_r(y, r, c, base) for r in self.regions)
 
     def mapped(self, y, r):
-        return sum(self.E(y, r, c) for c in self.clusters)
+        return sum(self.emp_at(y, r, c) for c in self.clusters)
 
     def mapped_ref(self, y):
         if self.ref:
@@ -139,7 +142,9 @@ class Economy:
 
 # ---------------------------------------------------------------- clusters
 def lq_of(eco, y, r, c, base):
-    return F(eco.E(y, r, c), eco.E_r(y, r, c, base)) / F(eco.E_c_ref(y, c), eco.E_ref(y, c, base))
+    return F(eco.emp_at(y, r, c), eco.emp_r(y, r, c, base)) / F(
+        eco.emp_c_ref(y, c), eco.emp_ref(y, c, base)
+    )
 
 
 def clusters(eco, base="total", base_year=None):
@@ -147,23 +152,25 @@ def clusters(eco, base="total", base_year=None):
     for y in eco.years:
         for c in eco.clusters:
             name, typ = eco.meta[c]
-            present = [r for r in eco.regions if eco.E(y, r, c) > 0]
+            present = [r for r in eco.regions if eco.emp_at(y, r, c) > 0]
             rows_for = [
-                r for r in eco.regions
-                if eco.E(y, r, c) > 0 or (base_year is not None and eco.E(base_year, r, c) > 0)
+                r
+                for r in eco.regions
+                if eco.emp_at(y, r, c) > 0
+                or (base_year is not None and eco.emp_at(base_year, r, c) > 0)
             ]
-            share = {r: F(eco.E(y, r, c), eco.E_c_ref(y, c)) for r in rows_for}
-            rshare = {r: F(eco.E(y, r, c), eco.E_r(y, r, c, base)) for r in rows_for}
+            share = {r: F(eco.emp_at(y, r, c), eco.emp_c_ref(y, c)) for r in rows_for}
+            rshare = {r: F(eco.emp_at(y, r, c), eco.emp_r(y, r, c, base)) for r in rows_for}
             lq = {r: lq_of(eco, y, r, c, base) for r in rows_for}
             tag = f"{y} {c}"
             p90_share = pct([share[r] for r in present], 90, tag)
             p90_rshare = pct([rshare[r] for r in present], 90, tag)
             plq = {q: pct([lq[r] for r in present], q, tag) for q in (25, 50, 75, 90)}
-            pE = pct([eco.E(y, r, c) for r in present], 25, tag)
+            pE = pct([eco.emp_at(y, r, c) for r in present], 25, tag)
             pS = pct([eco.est[(y, r, c)] for r in present], 25, tag)
             for r in rows_for:
-                e = eco.E(y, r, c)
-                e0 = eco.E(base_year, r, c) if base_year is not None else 0
+                e = eco.emp_at(y, r, c)
+                e0 = eco.emp_at(base_year, r, c) if base_year is not None else 0
                 what = f"{tag} {r}"
                 size = ge(share[r], p90_share[0], p90_share[1], what + " size")
                 spec = ge(lq[r], F(2), False, what + " spec")
@@ -181,16 +188,17 @@ def clusters(eco, base="total", base_year=None):
                         ge(lq[r], *plq[90], what + " st10") and ge1 and sz,
                     ]
                 p = eco.pay.get((y, r, c), 0)
+                # fmt: off
                 row = {
                     "year": y, "region": r, "cluster": c, "cluster_name": name, "type": typ,
                     "employment": e, "establishments": eco.est.get((y, r, c), 0), "payroll": p,
-                    "wage": F(p, e) if e else None,
-                    "region_share": rshare[r], "cluster_share": share[r], "lq": lq[r],
-                    "size_star": size, "specialisation_star": spec, "focus_star": focus,
-                    "stars": int(size) + int(spec) + int(focus),
-                    "qualifying": flags[0], "significant": flags[1],
-                    "strong": flags[2], "strong10": flags[3],
+                    "wage": F(p, e) if e else None, "region_share": rshare[r],
+                    "cluster_share": share[r], "lq": lq[r], "size_star": size,
+                    "specialisation_star": spec, "focus_star": focus,
+                    "stars": int(size) + int(spec) + int(focus), "qualifying": flags[0],
+                    "significant": flags[1], "strong": flags[2], "strong10": flags[3],
                 }
+                # fmt: on
                 if base_year is not None:
                     row.update(change=None, growth_cagr=None, lq_change=None, quadrant=None)
                     if y > base_year:
@@ -199,13 +207,13 @@ def clusters(eco, base="total", base_year=None):
                         hi = gt(lq[r], F(1), False, what + " quad lq")
                         up = gt(d, F(0), False, what + " quad d")
                         row["change"] = e - e0
-                        row["growth_cagr"] = (
-                            (e / e0) ** (1 / (y - base_year)) - 1 if e0 else None
-                        )
+                        row["growth_cagr"] = (e / e0) ** (1 / (y - base_year)) - 1 if e0 else None
                         row["lq_change"] = d
                         row["quadrant"] = {
-                            (True, True): "Star", (True, False): "Mature",
-                            (False, True): "Emerging", (False, False): "Transforming",
+                            (True, True): "Star",
+                            (True, False): "Mature",
+                            (False, True): "Emerging",
+                            (False, False): "Transforming",
                         }[(hi, up)]
                 out.append(row)
     return out
@@ -215,22 +223,26 @@ def clusters(eco, base="total", base_year=None):
 def shiftshare(eco, y0, y1):
     # G over the whole reference economy; the example is built so that mapped-only totals
     # give the same G (asserted), so the test does not depend on that reading.
-    G = F(eco.E_ref(y1, None, "total"), eco.E_ref(y0, None, "total")) - 1
-    assert G == F(eco.mapped_ref(y1), eco.mapped_ref(y0)) - 1
+    G = F(eco.emp_ref(y1, None, "total"), eco.emp_ref(y0, None, "total")) - 1
+    assert F(eco.mapped_ref(y1), eco.mapped_ref(y0)) - 1 == G
     out = []
     for r in eco.regions:
         for c in eco.clusters:
-            e0, e1 = eco.E(y0, r, c), eco.E(y1, r, c)
+            e0, e1 = eco.emp_at(y0, r, c), eco.emp_at(y1, r, c)
             if e0 == 0 and e1 == 0:
                 continue
-            g = F(eco.E_c_ref(y1, c), eco.E_c_ref(y0, c)) - 1
+            g = F(eco.emp_c_ref(y1, c), eco.emp_c_ref(y0, c)) - 1
             nat, mix = e0 * G, e0 * (g - G)
-            out.append({
-                "region": r, "cluster": c, "cluster_name": eco.meta[c][0], "type": eco.meta[c][1],
-                "employment_base": e0, "employment": e1, "change": e1 - e0,
-                "national_growth": nat, "industry_mix": mix,
-                "regional_shift": (e1 - e0) - nat - mix,
-            })
+            # fmt: off
+            out.append(
+                {
+                    "region": r, "cluster": c, "cluster_name": eco.meta[c][0],
+                    "type": eco.meta[c][1], "employment_base": e0, "employment": e1,
+                    "change": e1 - e0, "national_growth": nat, "industry_mix": mix,
+                    "regional_shift": (e1 - e0) - nat - mix,
+                }
+            )
+            # fmt: on
     return out
 
 
@@ -239,24 +251,30 @@ def regions(eco, cl):
     flags = {(row["year"], row["region"], row["cluster"]): row for row in cl}
     out = []
     for y in eco.years:
-        s_c = {c: F(eco.E_c_ref(y, c), eco.mapped_ref(y)) for c in eco.clusters}
+        s_c = {c: F(eco.emp_c_ref(y, c), eco.mapped_ref(y)) for c in eco.clusters}
         for r in eco.regions:
             Er = eco.mapped(y, r)
-            s = {c: F(eco.E(y, r, c), Er) for c in eco.clusters}
+            s = {c: F(eco.emp_at(y, r, c), Er) for c in eco.clusters}
             kr = sum(abs(s[c] - s_c[c]) for c in eco.clusters)
             traded = [c for c in eco.clusters if not eco.typed or eco.meta[c][1] == "traded"]
             rows = [flags.get((y, r, c)) for c in eco.clusters]
             rows = [x for x in rows if x is not None and x["employment"] > 0]
-            strong_emp = sum(x["employment"] for x in rows if x["strong"] and x["cluster"] in traded)
-            traded_emp = sum(eco.E(y, r, c) for c in traded)
-            out.append({
-                "year": y, "region": r, "employment": Er, "krugman": kr, "hoover": kr / 2,
-                "herfindahl": sum(v * v for v in s.values()),
-                "entropy": -math.fsum(float(v) * math.log(v) for v in s.values() if v > 0),
-                "cluster_strength": F(strong_emp, traded_emp) if traded_emp else None,
-                "n_strong": sum(1 for x in rows if x["strong"]),
-                "n_three_star": sum(1 for x in rows if x["stars"] == 3),
-            })
+            strong_emp = sum(
+                x["employment"] for x in rows if x["strong"] and x["cluster"] in traded
+            )
+            traded_emp = sum(eco.emp_at(y, r, c) for c in traded)
+            # fmt: off
+            out.append(
+                {
+                    "year": y, "region": r, "employment": Er, "krugman": kr, "hoover": kr / 2,
+                    "herfindahl": sum(v * v for v in s.values()),
+                    "entropy": -math.fsum(float(v) * math.log(v) for v in s.values() if v > 0),
+                    "cluster_strength": F(strong_emp, traded_emp) if traded_emp else None,
+                    "n_strong": sum(1 for x in rows if x["strong"]),
+                    "n_three_star": sum(1 for x in rows if x["stars"] == 3),
+                }
+            )
+            # fmt: on
     return out
 
 
@@ -267,42 +285,50 @@ def industries(eco):
         E_tot = sum(eco.tot.get((y, r), 0) for r in eco.regions)
         x = {r: F(eco.tot.get((y, r), 0), E_tot) for r in eco.regions}  # incl. unmapped
         for c in eco.clusters:
-            Ec = sum(eco.E(y, r, c) for r in eco.regions)
+            Ec = sum(eco.emp_at(y, r, c) for r in eco.regions)
             if Ec == 0:
                 continue
-            yy = {r: F(eco.E(y, r, c), Ec) for r in eco.regions}
+            yy = {r: F(eco.emp_at(y, r, c), Ec) for r in eco.regions}
             order = sorted((r for r in eco.regions if x[r] > 0), key=lambda r: yy[r] / x[r])
-            X = Y = F(0)
-            area = F(0)
+            X = Y = area = F(0)  # X_0 = Y_0 = 0
             for r in order:
-                area += x[r] * (Y + Y + yy[r])
-                X, Y = X + x[r], Y + yy[r]
-            out.append({
-                "year": y, "cluster": c, "cluster_name": eco.meta[c][0], "type": eco.meta[c][1],
-                "employment": Ec,
-                "hoover": sum(abs(yy[r] - x[r]) for r in eco.regions) / 2,
-                "gini": 1 - area,
-                "eg_raw": sum((yy[r] - x[r]) ** 2 for r in eco.regions),
-            })
+                X_k, Y_k = X + x[r], Y + yy[r]
+                area += (X_k - X) * (Y_k + Y)
+                X, Y = X_k, Y_k
+            # fmt: off
+            out.append(
+                {
+                    "year": y, "cluster": c, "cluster_name": eco.meta[c][0],
+                    "type": eco.meta[c][1], "employment": Ec,
+                    "hoover": sum(abs(yy[r] - x[r]) for r in eco.regions) / 2, "gini": 1 - area,
+                    "eg_raw": sum((yy[r] - x[r]) ** 2 for r in eco.regions),
+                }
+            )
+            # fmt: on
     return out
 
 
 # ---------------------------------------------------------------- output
-CLUSTER_COLS = (
-    "year,region,cluster,cluster_name,type,employment,establishments,payroll,wage,region_share,"
-    "cluster_share,lq,size_star,specialisation_star,focus_star,stars,qualifying,significant,"
-    "strong,strong10"
-).split(",")
+# fmt: off
+CLUSTER_COLS = [
+    "year", "region", "cluster", "cluster_name", "type", "employment", "establishments",
+    "payroll", "wage", "region_share", "cluster_share", "lq", "size_star",
+    "specialisation_star", "focus_star", "stars", "qualifying", "significant", "strong",
+    "strong10",
+]
 CHANGE_COLS = ["change", "growth_cagr", "lq_change", "quadrant"]
-SHIFT_COLS = (
-    "region,cluster,cluster_name,type,employment_base,employment,change,national_growth,"
-    "industry_mix,regional_shift"
-).split(",")
-REGION_COLS = (
-    "year,region,employment,krugman,hoover,herfindahl,entropy,cluster_strength,n_strong,"
-    "n_three_star"
-).split(",")
-INDUSTRY_COLS = "year,cluster,cluster_name,type,employment,hoover,gini,eg_raw".split(",")
+SHIFT_COLS = [
+    "region", "cluster", "cluster_name", "type", "employment_base", "employment", "change",
+    "national_growth", "industry_mix", "regional_shift",
+]
+REGION_COLS = [
+    "year", "region", "employment", "krugman", "hoover", "herfindahl", "entropy",
+    "cluster_strength", "n_strong", "n_three_star",
+]
+INDUSTRY_COLS = [
+    "year", "cluster", "cluster_name", "type", "employment", "hoover", "gini", "eg_raw",
+]
+# fmt: on
 
 
 def fmt(v):

@@ -1,0 +1,99 @@
+"""The data-source contract: anything that turns a file (or URL) into a Panel.
+
+Modelled on xarray's backend entry points: a source is a class with ``name``, ``description``,
+``url``, ``guess_can_open(path)`` and ``open(path, **options) -> Panel``. Sources are found
+through the ``clusteratlas.sources`` entry-point group, and the built-in ones register through
+the same group (see ``pyproject.toml``), so the plugin path is the one our own code uses. The
+Eurostat and County Business Patterns readers plug in here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import Any, ClassVar, Protocol, runtime_checkable
+
+from clusteratlas.observatory.panel import Panel, PanelError, Problem
+
+__all__ = ["InputError", "Source", "available_sources", "open_panel"]
+
+
+@runtime_checkable
+class Source(Protocol):
+    name: ClassVar[str]
+    description: ClassVar[str]
+    url: ClassVar[str]
+
+    def guess_can_open(self, path: str | Path) -> bool: ...
+
+    def open(self, path: str | Path, **options: Any) -> Panel: ...
+
+
+@dataclass(frozen=True)
+class Located:
+    """A problem placed in a file: ``line`` is the line number (CSV) or 1-based row (Parquet)."""
+
+    path: str
+    line: int | None
+    unit: str  # "line" or "row"
+    problem: Problem
+
+    def __str__(self) -> str:
+        where = self.path if self.line is None else f"{self.path}, {self.unit} {self.line}"
+        field = f", column {self.problem.field!r}" if self.problem.field else ""
+        value = "" if self.problem.value is None else f", value {self.problem.value!r}"
+        return f"{where}{field}{value}: {self.problem.message}"
+
+
+class InputError(ValueError):
+    """A file could not be read into a valid panel or definitions table.
+
+    ``located`` lists each problem with its file and line; ``str()`` is a readable report.
+    """
+
+    def __init__(self, path: str | Path, located: list[Located] | None = None, *,
+                 message: str | None = None, total: int | None = None) -> None:
+        self.path = str(path)
+        self.located = located or []
+        self.total = total if total is not None else len(self.located)
+        lines = [message] if message else []
+        lines += [str(loc) for loc in self.located]
+        if self.total > len(self.located):
+            lines.append(f"... and {self.total - len(self.located)} more problems")
+        super().__init__("\n".join(lines))
+
+    @classmethod
+    def from_panel_error(cls, path: str | Path, err: PanelError, *, first_line: int,
+                         unit: str = "line") -> InputError:
+        """Translate 0-based frame rows into file lines (``first_line`` = line of row 0)."""
+        located = [
+            Located(str(path), None if p.row is None else p.row + first_line, unit, p)
+            for p in err.problems
+        ]
+        return cls(path, located, total=err.total)
+
+
+def available_sources() -> dict[str, type[Source]]:
+    """Installed sources by name (built-ins included), from the entry-point group."""
+    found: dict[str, type[Source]] = {}
+    for ep in entry_points(group="clusteratlas.sources"):
+        found[ep.name] = ep.load()
+    return found
+
+
+def open_panel(path: str | Path, *, source: str | None = None, **options: Any) -> Panel:
+    """Read a panel with the named source, or the first installed source that can open it."""
+    sources = available_sources()
+    if source is not None:
+        if source not in sources:
+            raise ValueError(f"unknown source {source!r}; installed: {', '.join(sorted(sources))}")
+        return sources[source]().open(path, **options)
+    for cls in sources.values():
+        reader = cls()
+        if reader.guess_can_open(path):
+            return reader.open(path, **options)
+    raise InputError(path, message=(
+        f"{path}: no installed source can read this file (installed: {', '.join(sorted(sources))}); "
+        "a long table needs a .csv, .csv.gz, .tsv or .parquet name"
+    ))

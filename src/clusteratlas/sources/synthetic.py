@@ -1,0 +1,139 @@
+"""Deterministic synthetic panels: the demo data set and large panels for benchmarks.
+
+Nothing here is official data. The demo panel uses real NUTS 2021 level-2 region codes and names
+and real NACE Rev. 2 divisions (Eurostat code lists, reused with acknowledgement) so that it
+looks like the data analysts work with, but every number is generated.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "DEMO_NOTICE",
+    "demo_definitions",
+    "demo_panel_frame",
+    "demo_regions",
+    "industry_titles",
+    "random_panel_frame",
+]
+
+DEMO_NOTICE = (
+    "SYNTHETIC DATA: the demo panel is generated (seeded, deterministic); region and industry "
+    "codes are real (NUTS 2021, NACE Rev. 2) but no number is an official statistic."
+)
+
+
+def _data(name: str) -> pd.DataFrame:
+    with resources.files("clusteratlas.sources").joinpath("data", name).open("rb") as f:
+        return pd.read_csv(f, dtype=str, keep_default_na=False)
+
+
+def demo_regions() -> pd.DataFrame:
+    """The demo's regions: ``region, name, country`` (NUTS 2021 level 2)."""
+    return _data("demo_regions.csv")
+
+
+def industry_titles() -> pd.DataFrame:
+    """NACE Rev. 2 divisions: ``industry, title, section``."""
+    return _data("nace_rev2_divisions.csv")
+
+
+def demo_definitions() -> pd.DataFrame:
+    """The demo's cluster definitions (NACE divisions → 19 illustrative clusters)."""
+    return _data("demo_definitions.csv")
+
+
+def demo_panel_frame(seed: int = 2024, years: range = range(2015, 2023)) -> pd.DataFrame:
+    """A realistic synthetic long table over the demo regions and all NACE divisions.
+
+    Regions differ in size (log-normal), each has a few specialisations (clusters with high
+    location quotients), clusters grow or shrink at region-specific rates, small cells are
+    missing, about 1% of cells are flagged ``e`` (estimated) and a few ``c`` (confidential,
+    employment withheld). Establishments and payroll follow the employment with plausible
+    firm sizes and wage levels.
+    """
+    rng = np.random.default_rng(seed)
+    regions = demo_regions()["region"].to_numpy()
+    industries = industry_titles()["industry"].to_numpy()
+    defs = demo_definitions().set_index("industry")["cluster"]
+    clusters = np.array(sorted(defs.unique()))
+    n_r, n_i = len(regions), len(industries)
+    size = rng.lognormal(mean=13.0, sigma=0.7, size=n_r)  # total employment ~ 450k
+    base_share = rng.dirichlet(np.full(n_i, 1.5))
+    # specialisations: each region strong in 1–3 clusters
+    spec = np.ones((n_r, n_i))
+    cl_of = np.array([defs.get(i, "") for i in industries])
+    for r in range(n_r):
+        for c in rng.choice(clusters, size=rng.integers(1, 4), replace=False):
+            spec[r, cl_of == c] *= rng.uniform(2.0, 4.5)
+    spec *= rng.lognormal(0.0, 0.35, size=(n_r, n_i))
+    growth = rng.normal(0.01, 0.025, size=(n_r, n_i))
+    firm_size = rng.uniform(4, 60, size=n_i)
+    wage_level = rng.uniform(22, 70, size=n_i)  # thousand EUR per employee
+    region_wage = rng.lognormal(0, 0.25, size=n_r)
+    frames = []
+    y0 = years[0]
+    for y in years:
+        t = y - y0
+        shares = base_share[None, :] * spec * np.exp(growth * t)
+        shares /= shares.sum(axis=1, keepdims=True)
+        emp = size[:, None] * (1.0 + 0.012 * t) * shares * rng.lognormal(0, 0.03, (n_r, n_i))
+        emp = np.round(emp)
+        emp[emp < 25] = 0  # small cells missing, as in published statistics
+        est = np.maximum(1, np.round(emp / firm_size[None, :] * rng.lognormal(0, 0.2, emp.shape)))
+        pay = np.round(emp * wage_level[None, :] * region_wage[:, None] * (1.02**t))
+        r, i = np.nonzero(emp > 0)
+        frame = pd.DataFrame({
+            "year": y,
+            "region": regions[r],
+            "industry": industries[i],
+            "employment": emp[r, i].astype(np.int64).astype(object),
+            "establishments": est[r, i].astype(np.int64),
+            "payroll": pay[r, i].astype(np.int64),
+            "flag": "",
+        })
+        u = rng.random(len(frame))
+        frame.loc[u < 0.01, "flag"] = "e"
+        conf = u > 0.997
+        frame.loc[conf, "flag"] = "c"
+        frame.loc[conf, "employment"] = ""
+        frames.append(frame)
+    return pd.concat(frames, ignore_index=True)
+
+
+def random_panel_frame(
+    n_regions: int,
+    n_industries: int,
+    n_years: int = 10,
+    *,
+    zero_share: float = 0.6,
+    seed: int = 0,
+    establishments: bool = True,
+    payroll: bool = True,
+) -> pd.DataFrame:
+    """A large random long table for benchmarks and property tests (numeric columns, no flags).
+
+    About ``zero_share`` of the region × industry cells are absent each year.
+    """
+    rng = np.random.default_rng(seed)
+    regions = np.array([f"R{k:05d}" for k in range(n_regions)], dtype=object)
+    industries = np.array([f"I{k:04d}" for k in range(n_industries)], dtype=object)
+    size = rng.lognormal(9.0, 1.2, n_regions)
+    share = rng.dirichlet(np.full(n_industries, 0.8))
+    frames = []
+    for t in range(n_years):
+        present = rng.random((n_regions, n_industries)) >= zero_share
+        r, i = np.nonzero(present)
+        emp = np.ceil(size[r] * share[i] * rng.lognormal(0, 1.0, len(r)) * 5)
+        frame = {"year": np.full(len(r), 2010 + t, dtype=np.int64), "region": regions[r],
+                 "industry": industries[i], "employment": emp}
+        if establishments:
+            frame["establishments"] = np.ceil(emp / rng.uniform(2, 40, len(r)))
+        if payroll:
+            frame["payroll"] = np.round(emp * rng.uniform(20, 80, len(r)), 1)
+        frames.append(pd.DataFrame(frame))
+    return pd.concat(frames, ignore_index=True)

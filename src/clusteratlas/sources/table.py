@@ -1,0 +1,94 @@
+"""Long tables in CSV or Parquet: ``year,region,industry,employment[,establishments,payroll,flag]``.
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+from typing import Any, ClassVar
+
+import pandas as pd
+
+from clusteratlas.observatory.definitions import ClusterDefinitions, DefinitionsError
+from clusteratlas.observatory.hierarchy import Hierarchy
+from clusteratlas.observatory.panel import ExtraColumnsWarning, Panel, PanelError
+
+from clusteratlas.sources.base import InputError
+
+__all__ = ["LongTableSource", "read_definitions", "read_table"]
+
+CSV_SUFFIXES = (".csv", ".csv.gz", ".tsv", ".tsv.gz", ".txt")
+PARQUET_SUFFIXES = (".parquet", ".pq")
+
+
+def _kind(path: Path) -> str | None:
+    name = path.name.lower()
+    if name.endswith(CSV_SUFFIXES):
+        return "csv"
+    if name.endswith(PARQUET_SUFFIXES):
+        return "parquet"
+    return None
+
+
+def read_table(path: str | Path) -> tuple[pd.DataFrame, int, str]:
+    """Read a CSV/Parquet file with every column as text.
+
+    Returns the frame, the file line (or row) number of its first data row, and the unit
+    (``"line"`` for text files, ``"row"`` for Parquet).
+    """
+    path = Path(path)
+    if not path.exists():
+        raise InputError(path, message=f"{path}: no such file")
+    kind = _kind(path)
+    if kind is None:
+        raise InputError(path, message=f"{path}: unknown file type (use .csv, .tsv or .parquet)")
+    try:
+        if kind == "parquet":
+            frame = pd.read_parquet(path)
+            frame.columns = [str(c).strip().lower() for c in frame.columns]
+            return frame, 1, "row"
+        sep = "\t" if ".tsv" in path.name.lower() else ","
+        frame = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, na_filter=False,
+                            skipinitialspace=True, encoding="utf-8-sig")
+    except (ValueError, OSError, UnicodeDecodeError) as exc:
+        raise InputError(path, message=f"{path}: cannot be read as {kind}: {exc}") from None
+    frame.columns = [str(c).strip().lower() for c in frame.columns]
+    return frame, 2, "line"
+
+
+class LongTableSource:
+    """The project's own long-table contract, in CSV (comma or tab) or Parquet."""
+
+    name: ClassVar[str] = "table"
+    description: ClassVar[str] = (
+        "Long table: year, region, industry, employment [, establishments, payroll, flag]"
+    )
+    url: ClassVar[str] = "docs/data-contract.md"
+
+    def guess_can_open(self, path: str | Path) -> bool:
+        return _kind(Path(path)) is not None
+
+    def open(self, path: str | Path, *, region_hierarchy: Hierarchy | None = None,
+             industry_hierarchy: Hierarchy | None = None, **options: Any) -> Panel:
+        if options:
+            raise TypeError(f"unknown options for the table source: {', '.join(options)}")
+        frame, first, unit = read_table(path)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", ExtraColumnsWarning)
+            try:
+                panel = Panel.from_frame(frame, region_hierarchy=region_hierarchy,
+                                         industry_hierarchy=industry_hierarchy)
+            except PanelError as err:
+                raise InputError.from_panel_error(path, err, first_line=first, unit=unit) from None
+        for w in caught:
+            warnings.warn(f"{path}: {w.message}", w.category, stacklevel=2)
+        return panel
+
+
+def read_definitions(path: str | Path) -> ClusterDefinitions:
+    """Read a cluster definitions file ``industry,cluster,cluster_name,type`` (CSV or Parquet)."""
+    frame, first, unit = read_table(path)
+    try:
+        return ClusterDefinitions.from_frame(frame)
+    except DefinitionsError as err:
+        raise InputError.from_panel_error(path, err, first_line=first, unit=unit) from None
