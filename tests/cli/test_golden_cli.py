@@ -273,6 +273,9 @@ def test_regions_without_definitions_matches_golden(tmp_path):
 
 # ---------------------------------------------------------------- industries
 def test_industries_matches_golden(tmp_path):
+    # Convention pinned here (tests/golden/README.md): x_r = E_r / E with E_r the region's
+    # employment over ALL industries, unmapped ones included (the `total` LQ denominator,
+    # so that y_r / x_r is the reported lq). The no-definitions test does not depend on it.
     check(tmp_path, "industries", "expected_industries.csv", PANEL, "--definitions", DEFS)
 
 

@@ -102,8 +102,8 @@ def industry_indices(
 ) -> pd.DataFrame:
     """Geographic concentration of each cluster (or industry) across the regions, by year.
 
-    With y_r = E_cr / E_c and x_r = E_r / E (E_r the region's employment over all clusters, E
-    their sum, the reference region excluded): ``hoover`` (localisation) = ½ Σ|y_r − x_r|;
+    With y_r = E_cr / E_c and x_r = E_r / E (E_r the region's employment over all industries,
+    whether in a cluster or not, E their sum over the regions, the reference region excluded): ``hoover`` (localisation) = ½ Σ|y_r − x_r|;
     ``gini`` = locational Gini, one minus twice the area under the Lorenz curve of y against x
     with regions sorted by y_r / x_r; ``eg_raw`` = Σ (y_r − x_r)², the raw geographic
     concentration G of Ellison and Glaeser (1997). Clusters without employment are left out.
@@ -113,11 +113,12 @@ def industry_indices(
     report = _years(panel, years)
     frames = []
     for done, y in enumerate(report, start=1):
-        E = _compute_year(s, y).employment
+        cy = _compute_year(s, y)
+        E = cy.employment
         Ec = E.sum(axis=0)
         keep = Ec > 0
         E, Ec = E[:, keep], Ec[keep]
-        Er = E.sum(axis=1)
+        Er = cy.region_total  # over all industries, in a cluster or not
         x = Er / Er.sum() if Er.sum() > 0 else Er
         Y = E / Ec[None, :]
         diff = Y - x[:, None]
