@@ -7,13 +7,14 @@ import warnings
 from pathlib import Path
 from typing import Any, ClassVar
 
+import numpy as np
 import pandas as pd
 
 from clusteratlas.observatory.definitions import ClusterDefinitions, DefinitionsError
 from clusteratlas.observatory.hierarchy import Hierarchy
 from clusteratlas.observatory.panel import ExtraColumnsWarning, Panel, PanelError
 
-from clusteratlas.sources.base import InputError
+from clusteratlas.sources.base import InputError, Located
 
 __all__ = ["LongTableSource", "read_definitions", "read_table"]
 
@@ -85,9 +86,40 @@ class LongTableSource:
         return panel
 
 
-def read_definitions(path: str | Path) -> ClusterDefinitions:
-    """Read a cluster definitions file ``industry,cluster,cluster_name,type`` (CSV or Parquet)."""
+#: Columns of the US Cluster Mapping Project's benchmark definitions file
+#: (``cluster_code, cluster_key, cluster_name, short_name, traded_local, naics_vintage, naics,
+#: naics_label``), read as it is published.
+CMP_COLUMNS = {"cluster_code", "cluster_name", "traded_local", "naics_vintage", "naics"}
+
+
+def read_definitions(path: str | Path, *, vintage: str | None = None) -> ClusterDefinitions:
+    """Read cluster definitions: ``industry,cluster,cluster_name,type`` (CSV or Parquet).
+
+    The US Cluster Mapping Project's benchmark file (Delgado, Porter & Stern 2016) is also read
+    as published: its ``naics``, ``cluster_code``, ``cluster_name`` and ``traded_local``
+    columns, for one NAICS edition (``vintage``; by default the newest in the file).
+    """
     frame, first, unit = read_table(path)
+    if CMP_COLUMNS <= set(frame.columns):
+        vintages = sorted(frame["naics_vintage"].str.strip().unique())
+        chosen = vintage if vintage is not None else vintages[-1]
+        if chosen not in vintages:
+            raise InputError(path, message=(
+                f"{path}: NAICS vintage {chosen!r} is not in the file (it has "
+                f"{', '.join(vintages)})"))
+        keep = frame["naics_vintage"].str.strip() == chosen
+        first_lines = np.flatnonzero(keep.to_numpy()) + first
+        frame = pd.DataFrame({
+            "industry": frame.loc[keep, "naics"], "cluster": frame.loc[keep, "cluster_code"],
+            "cluster_name": frame.loc[keep, "cluster_name"],
+            "type": frame.loc[keep, "traded_local"].str.strip().str.lower(),
+        }).reset_index(drop=True)
+        try:
+            return ClusterDefinitions.from_frame(frame)
+        except DefinitionsError as err:
+            located = [Located(str(path), None if p.row is None else int(first_lines[p.row]),
+                               unit, p) for p in err.problems]
+            raise InputError(path, located, total=err.total) from None
     try:
         return ClusterDefinitions.from_frame(frame)
     except DefinitionsError as err:
