@@ -9,6 +9,7 @@ import os
 import stat
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
@@ -145,7 +146,9 @@ def test_clusters_non_numeric_prints_exactly_one_error_line(tmp_path):
     result = invoke("clusters", panel, "--definitions", defs, "--out", tmp_path / "out.csv")
 
     assert result.exit_code == ExitStatus.BAD_INPUT
-    assert result.stderr == f"error: {panel}, line 3, column 'employment', value '12a': not a number\n"
+    assert result.stderr == (
+        f"error: {panel}, line 3, column 'employment', value '12a': not a number\n"
+    )
 
 
 def test_clusters_parquet_bad_value_reports_row(tmp_path):
@@ -172,7 +175,9 @@ def test_clusters_error_message_shows_value_verbatim(tmp_path):
 
     result = invoke("clusters", panel, "--out", tmp_path / "out.csv")
 
-    assert result.stderr == f"error: {panel}, line 2, column 'employment', value ':x:': not a number\n"
+    assert result.stderr == (
+        f"error: {panel}, line 2, column 'employment', value ':x:': not a number\n"
+    )
 
 
 def test_clusters_missing_definitions_file_says_no_such_file(tmp_path):
@@ -223,9 +228,8 @@ def test_clusters_unknown_reference_region_exits_3(tmp_path):
 
     result = invoke("clusters", panel, "--reference-region", "XX", "--out", out)
 
-    assert_bad_input(
-        result, "--reference-region 'XX' is not a region of the panel (regions include 01001, 01003)"
-    )
+    assert_bad_input(result, "--reference-region 'XX' is not a region of the panel "
+                             "(regions include 01001, 01003)")
     assert not out.exists()
 
 
@@ -291,37 +295,48 @@ def test_clusters_extra_columns_warns_and_writes(tmp_path):
 
 # ---------------------------------------------------------------- successful outputs
 def read_back(path: Path, reference: pd.DataFrame) -> pd.DataFrame:
-    """Read an output file, with columns coerced to the dtypes of ``reference``."""
-    suffix = path.suffix
-    if suffix == ".parquet":
+    """Read an output file; text formats get numbers parsed and booleans mapped by the
+    dtypes of ``reference``."""
+    name = path.name
+    if name.endswith(".parquet"):
         return pd.read_parquet(path)
-    if suffix == ".duckdb":
+    if name.endswith(".duckdb"):
         duckdb = pytest.importorskip("duckdb")
         con = duckdb.connect(str(path), read_only=True)
         try:
             return con.execute("SELECT * FROM clusters").df()
         finally:
             con.close()
-    if suffix == ".json":
-        frame = pd.DataFrame.from_records(json.loads(path.read_text(encoding="utf-8")))
-    else:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    if name.endswith(".json"):
+        return pd.DataFrame.from_records(json.loads(path.read_text(encoding="utf-8")))
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
     for col in frame.columns:
         kind = reference[col].dtype.kind
         if kind == "b":
-            frame[col] = frame[col].map({"True": True, "False": False, True: True, False: False})
+            frame[col] = frame[col].map({"True": True, "False": False, "": None})
         elif kind in "iuf":
             frame[col] = pd.to_numeric(frame[col])
-        else:
-            frame[col] = frame[col].astype(str)
     return frame
 
 
+def _cell(value: object) -> object:
+    if isinstance(value, str):
+        return value or None
+    if value is None or pd.isna(value):
+        return None
+    if isinstance(value, bool | np.bool_):
+        return bool(value)
+    return str(value)
+
+
 def normalise(frame: pd.DataFrame) -> pd.DataFrame:
-    out = frame.copy()
-    for col in out.columns:
-        if out[col].dtype.kind not in "biuf":
-            out[col] = out[col].astype(object).astype(str)
+    """Numbers as float64 (missing = NaN); everything else as str/bool objects (missing = None)."""
+    out = pd.DataFrame(index=frame.index)
+    for col in frame.columns:
+        if frame[col].dtype.kind in "iuf":
+            out[col] = pd.to_numeric(frame[col]).astype("float64")
+        else:
+            out[col] = pd.Series([_cell(v) for v in frame[col]], index=frame.index, dtype=object)
     return out.sort_values(["year", "region", "cluster"], ignore_index=True)
 
 
@@ -348,8 +363,26 @@ def test_clusters_output_formats_hold_same_rows(tmp_path, parquet_reference, nam
     assert result.stderr == f"wrote {len(parquet_reference)} rows to {out}\n"
     frame = read_back(out, parquet_reference)
     assert list(frame.columns) == list(parquet_reference.columns)
+    # JSON is written with pandas' default 10 significant decimals (see the xfail below).
+    tolerance = {"rtol": 1e-9, "atol": 1e-10} if name.endswith(".json") else {"check_exact": True}
+    pd.testing.assert_frame_equal(normalise(frame), normalise(parquet_reference), **tolerance)
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "bug: output._write_file calls frame.to_json(...) with pandas' default "
+    "double_precision=10, so .json output rounds every float (lq 1.3888888888888888 is "
+    "written as 1.3888888889) while .csv/.parquet/.duckdb keep full precision"))
+def test_clusters_json_output_keeps_full_precision(tmp_path, parquet_reference):
+    panel = write(tmp_path, "panel.csv", GOOD_PANEL)
+    defs = write(tmp_path, "defs.csv", GOOD_DEFS)
+    out = tmp_path / "out.json"
+
+    result = invoke("clusters", panel, "--definitions", defs, "--base-year", "2015", "--out", out)
+
+    assert result.exit_code == 0, result.output
+    frame = read_back(out, parquet_reference)
     pd.testing.assert_frame_equal(normalise(frame), normalise(parquet_reference),
-                                  check_dtype=False)
+                                  check_exact=True)
 
 
 def test_clusters_parquet_output_keeps_codes_and_rows(parquet_reference):

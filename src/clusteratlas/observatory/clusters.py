@@ -18,7 +18,7 @@ from scipy import sparse
 
 from clusteratlas.observatory.definitions import ClusterDefinitions
 from clusteratlas.observatory.panel import Panel
-from clusteratlas.observatory.quantiles import masked_percentiles
+from clusteratlas.observatory.quantiles import SortedColumns
 
 __all__ = [
     "CLUSTER_COLUMNS",
@@ -194,13 +194,18 @@ def _compute_year(s: _Setup, year: int) -> ClusterYear:
     present = E > 0
     ok = present & np.isfinite(lq) & np.isfinite(cluster_share)
     st, sr = s.stars, s.strong
-    (p_cs,) = masked_percentiles(cluster_share, ok, [st.size_percentile])
-    (p_rs,) = masked_percentiles(region_share, ok, [st.focus_percentile])
-    p_lq = masked_percentiles(lq, ok, [sr.qualifying, sr.significant, sr.strong, sr.strong10])
-    (p_e,) = masked_percentiles(E, ok, [sr.size])
+    # cluster_share = E / ref_c and lq = region_share / ref_share divide each column by one
+    # positive number, so their percentiles come from the sorted E and region_share exactly.
+    by_e = SortedColumns(E, ok)
+    by_rs = SortedColumns(region_share, ok)
+    (p_e,) = by_e.percentiles([sr.size])
+    (p_cs,) = by_e.percentiles([st.size_percentile], divisor=ref_c)
+    (p_rs,) = by_rs.percentiles([st.focus_percentile])
+    p_lq = by_rs.percentiles([sr.qualifying, sr.significant, sr.strong, sr.strong10],
+                             divisor=ref_share)
     size_ok = ok & (E > p_e)
     if est is not None:
-        (p_est,) = masked_percentiles(est, ok, [sr.size])
+        (p_est,) = SortedColumns(est, ok).percentiles([sr.size])
         size_ok &= est > p_est
     size_ok &= s.flag_clusters[None, :]
     big = lq >= sr.min_lq
@@ -370,4 +375,5 @@ def _assemble(cols: dict[str, list[np.ndarray]], s: _Setup, dynamics: bool) -> p
         code = np.where(lq > 1, np.where(lq_change > 0, 0, 1), np.where(lq_change > 0, 2, 3))  # type: ignore[operator]
         code[np.isnan(lq_change) | np.isnan(lq)] = -1  # type: ignore[arg-type]
         out["quadrant"] = pd.Categorical.from_codes(code, categories=list(QUADRANTS))
-    return pd.DataFrame(out)
+    # copy=False: keep each column's array as it is (no consolidation into 2-D blocks)
+    return pd.DataFrame(out, copy=False)

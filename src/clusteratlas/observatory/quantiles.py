@@ -5,6 +5,11 @@ regions where the cluster is present. Computing those with ``numpy.percentile`` 
 time costs a Python call per cluster and year; here every column is sorted in one call and the
 interpolation is done on arrays. The result is bit-for-bit what ``numpy.percentile`` (the default
 ``linear`` method) gives for each column's selected values; the tests check that.
+
+:class:`SortedColumns` keeps the sorted columns, so percentiles of any positive multiple of the
+values (``values / k`` with one ``k`` per column, such as a location quotient derived from a
+share) are obtained without sorting again: dividing by a positive number is monotone in
+floating point, so the sorted multiples are exactly the multiples of the sorted values.
 """
 
 from __future__ import annotations
@@ -13,54 +18,62 @@ from collections.abc import Sequence
 
 import numpy as np
 
-__all__ = ["masked_percentiles"]
+__all__ = ["SortedColumns", "masked_percentiles"]
 
 
-def masked_percentiles(
-    values: np.ndarray, mask: np.ndarray, q: Sequence[float]
-) -> np.ndarray:
-    """Column-wise percentiles of ``values[mask[:, j], j]`` for each column ``j``.
+class SortedColumns:
+    """The selected values of each column of a (n, k) array, sorted (unselected pushed last).
 
     Parameters
     ----------
     values : (n, k) float array
     mask : (n, k) bool array
-        Which rows count for each column. Masked-in values must be finite.
-    q : sequence of percentiles in [0, 100]
-
-    Returns
-    -------
-    (len(q), k) float array; NaN for a column with no selected value.
+        Which rows count for each column. Selected values must be finite.
     """
-    values = np.asarray(values, dtype=np.float64)
-    mask = np.asarray(mask, dtype=bool)
-    n, k = values.shape
-    out = np.full((len(q), k), np.nan)
-    if n == 0 or k == 0:
+
+    def __init__(self, values: np.ndarray, mask: np.ndarray) -> None:
+        values = np.asarray(values, dtype=np.float64)
+        mask = np.asarray(mask, dtype=bool)
+        self.n, self.k = values.shape
+        ordered = np.where(mask, values, np.inf).T.copy()
+        ordered.sort(axis=1)
+        self.ordered = ordered
+        self.count = mask.sum(axis=0)
+
+    def percentiles(self, q: Sequence[float], *, divisor: np.ndarray | None = None) -> np.ndarray:
+        """``(len(q), k)`` percentiles of each column (of ``values / divisor`` if given, with
+        ``divisor`` a positive (k,) array); NaN for a column with no selected value."""
+        out = np.full((len(q), self.k), np.nan)
+        if self.n == 0 or self.k == 0:
+            return out
+        count, n = self.count, self.n
+        cols = np.arange(self.k)
+        has = count > 0
+        for j, pct in enumerate(q):
+            quantile = np.true_divide(pct, 100)  # as numpy.percentile does
+            virtual = (count - 1) * quantile
+            previous = np.floor(virtual)
+            above = virtual >= count - 1
+            nxt = np.where(above, count - 1, previous + 1)
+            previous = np.where(above, count - 1, previous)
+            gamma = virtual - np.where(above, -1, previous)
+            a = self.ordered[cols, np.clip(previous, 0, n - 1).astype(np.intp)]
+            b = self.ordered[cols, np.clip(nxt, 0, n - 1).astype(np.intp)]
+            if divisor is not None:
+                a, b = a / divisor, b / divisor
+            with np.errstate(invalid="ignore"):
+                res = _lerp(a, b, gamma)
+            out[j] = np.where(has, res, np.nan)
         return out
-    # Columns as contiguous rows, unselected values pushed to the end by +inf.
-    ordered = np.where(mask, values, np.inf).T.copy()
-    ordered.sort(axis=1)
-    count = mask.sum(axis=0)
-    cols = np.arange(k)
-    has = count > 0
-    for j, pct in enumerate(q):
-        quantile = np.true_divide(pct, 100)  # as numpy.percentile does
-        virtual = (count - 1) * quantile
-        previous = np.floor(virtual)
-        nxt = previous + 1
-        above = virtual >= count - 1
-        previous = np.where(above, count - 1, previous)
-        nxt = np.where(above, count - 1, nxt)
-        gamma = virtual - np.where(above, -1, previous)
-        prev_i = np.clip(previous, 0, n - 1).astype(np.intp)
-        next_i = np.clip(nxt, 0, n - 1).astype(np.intp)
-        a = ordered[cols, prev_i]
-        b = ordered[cols, next_i]
-        with np.errstate(invalid="ignore"):
-            res = _lerp(a, b, gamma)
-        out[j] = np.where(has, res, np.nan)
-    return out
+
+
+def masked_percentiles(values: np.ndarray, mask: np.ndarray, q: Sequence[float]) -> np.ndarray:
+    """Column-wise percentiles of ``values[mask[:, j], j]`` for each column ``j``.
+
+    Returns a ``(len(q), k)`` array, NaN for a column with no selected value; equal to
+    ``numpy.percentile`` of each column's selected values.
+    """
+    return SortedColumns(values, mask).percentiles(q)
 
 
 def _lerp(a: np.ndarray, b: np.ndarray, t: np.ndarray) -> np.ndarray:

@@ -7,10 +7,14 @@ looks like the data analysts work with, but every number is generated.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from importlib import resources
 
 import numpy as np
 import pandas as pd
+from scipy import sparse
+
+from clusteratlas.observatory import Panel
 
 __all__ = [
     "DEMO_NOTICE",
@@ -18,6 +22,7 @@ __all__ = [
     "demo_panel_frame",
     "demo_regions",
     "industry_titles",
+    "random_panel",
     "random_panel_frame",
 ]
 
@@ -105,35 +110,57 @@ def demo_panel_frame(seed: int = 2024, years: range = range(2015, 2023)) -> pd.D
     return pd.concat(frames, ignore_index=True)
 
 
-def random_panel_frame(
-    n_regions: int,
-    n_industries: int,
-    n_years: int = 10,
-    *,
-    zero_share: float = 0.6,
-    seed: int = 0,
-    establishments: bool = True,
-    payroll: bool = True,
-) -> pd.DataFrame:
-    """A large random long table for benchmarks and property tests (numeric columns, no flags).
-
-    About ``zero_share`` of the region × industry cells are absent each year.
-    """
+def _random_cells(n_regions: int, n_industries: int, n_years: int, zero_share: float,
+                  seed: int) -> Iterator[tuple[int, np.ndarray, np.ndarray, dict[str, np.ndarray]]]:
+    """Year by year: region positions, industry positions and measures of the present cells."""
     rng = np.random.default_rng(seed)
-    regions = np.array([f"R{k:05d}" for k in range(n_regions)], dtype=object)
-    industries = np.array([f"I{k:04d}" for k in range(n_industries)], dtype=object)
     size = rng.lognormal(9.0, 1.2, n_regions)
     share = rng.dirichlet(np.full(n_industries, 0.8))
-    frames = []
     for t in range(n_years):
         present = rng.random((n_regions, n_industries)) >= zero_share
         r, i = np.nonzero(present)
         emp = np.ceil(size[r] * share[i] * rng.lognormal(0, 1.0, len(r)) * 5)
-        frame = {"year": np.full(len(r), 2010 + t, dtype=np.int64), "region": regions[r],
-                 "industry": industries[i], "employment": emp}
-        if establishments:
-            frame["establishments"] = np.ceil(emp / rng.uniform(2, 40, len(r)))
-        if payroll:
-            frame["payroll"] = np.round(emp * rng.uniform(20, 80, len(r)), 1)
-        frames.append(pd.DataFrame(frame))
+        yield 2010 + t, r, i, {
+            "employment": emp,
+            "establishments": np.ceil(emp / rng.uniform(2, 40, len(r))),
+            "payroll": np.round(emp * rng.uniform(20, 80, len(r)), 1),
+        }
+
+
+def _labels(n_regions: int, n_industries: int) -> tuple[np.ndarray, np.ndarray]:
+    return (np.array([f"R{k:05d}" for k in range(n_regions)], dtype=object),
+            np.array([f"I{k:04d}" for k in range(n_industries)], dtype=object))
+
+
+def random_panel_frame(
+    n_regions: int, n_industries: int, n_years: int = 10, *, zero_share: float = 0.6,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """A large random long table for benchmarks and tests (numeric columns, no flags).
+
+    About ``zero_share`` of the region × industry cells are absent each year. The same
+    arguments give the same data as :func:`random_panel`.
+    """
+    regions, industries = _labels(n_regions, n_industries)
+    frames = []
+    for year, r, i, measures in _random_cells(n_regions, n_industries, n_years, zero_share, seed):
+        frames.append(pd.DataFrame({"year": np.full(len(r), year, dtype=np.int64),
+                                    "region": regions[r], "industry": industries[i], **measures}))
     return pd.concat(frames, ignore_index=True)
+
+
+def random_panel(
+    n_regions: int, n_industries: int, n_years: int = 10, *, zero_share: float = 0.6,
+    seed: int = 0,
+) -> Panel:
+    """The panel of :func:`random_panel_frame`, built directly from sparse matrices (no long
+    table in memory, so benchmarks measure the analysis, not the generator)."""
+    regions, industries = _labels(n_regions, n_industries)
+    data: dict[str, dict[int, sparse.csr_array]] = {}
+    years = []
+    shape = (n_regions, n_industries)
+    for year, r, i, measures in _random_cells(n_regions, n_industries, n_years, zero_share, seed):
+        years.append(year)
+        for name, values in measures.items():
+            data.setdefault(name, {})[year] = sparse.csr_array((values, (r, i)), shape=shape)
+    return Panel(years=years, regions=regions, industries=industries, data=data)
