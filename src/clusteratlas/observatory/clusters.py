@@ -67,9 +67,17 @@ class StrongRules:
 
 @dataclass
 class ClusterYear:
-    """Dense regions × clusters results of one year (reference region excluded)."""
+    """Results of one year for a set of cells (region, cluster), reference region excluded.
+
+    ``keys`` are the cells as flat positions ``region * n_clusters + cluster`` in ascending
+    order (so by region, then cluster); every other array has one value per cell. Use
+    :meth:`dense` for a regions × clusters array.
+    """
 
     year: int
+    n_regions: int
+    n_clusters: int
+    keys: np.ndarray
     employment: np.ndarray
     establishments: np.ndarray | None
     payroll: np.ndarray | None
@@ -84,15 +92,31 @@ class ClusterYear:
     strong: np.ndarray
     strong10: np.ndarray
     #: employment of the reference economy by cluster, and in total (the lq base)
-    reference_cluster: np.ndarray
-    reference_total: float
+    reference_cluster: np.ndarray = field(repr=False)
+    reference_total: float = 0.0
     #: employment of each region over all industries (mapped or not)
-    region_total: np.ndarray = field(repr=False)
+    region_total: np.ndarray = field(repr=False, default_factory=lambda: np.array([]))
+
+    @property
+    def region(self) -> np.ndarray:
+        return self.keys // self.n_clusters
+
+    @property
+    def cluster(self) -> np.ndarray:
+        return self.keys % self.n_clusters
 
     @property
     def stars(self) -> np.ndarray:
         return (self.size_star.astype(np.int8) + self.specialisation_star
                 + self.focus_star).astype(np.int8)
+
+    def dense(self, name: str, fill: float = 0.0) -> np.ndarray:
+        """A regions × clusters array of one field (``fill`` where there is no cell)."""
+        values = self.stars if name == "stars" else getattr(self, name)
+        out = np.full(self.n_regions * self.n_clusters, fill,
+                      dtype=np.result_type(values.dtype, type(fill)))
+        out[self.keys] = values
+        return out.reshape(self.n_regions, self.n_clusters)
 
 
 @dataclass(frozen=True)
@@ -156,78 +180,118 @@ def _setup(
     return _Setup(panel, defs, A, rows, ref, lq_base, type_groups, flag_clusters, stars, strong)
 
 
-def _by_cluster(s: _Setup, measure: str, year: int) -> np.ndarray:
+def _by_cluster(s: _Setup, measure: str, year: int) -> sparse.csr_array:
+    """Regions × clusters of one measure, all regions (canonical CSR: sorted, no zeros)."""
     X = s.panel.matrix(measure, year)
-    return (X if s.A is None else X @ s.A).toarray()
+    if s.A is None:
+        return X
+    M = sparse.csr_array(X @ s.A)
+    M.eliminate_zeros()
+    M.sort_indices()
+    return M
 
 
-def _compute_year(s: _Setup, year: int) -> ClusterYear:
+def _cell_keys(M: sparse.csr_array, rows: np.ndarray, ref: int | None) -> tuple[np.ndarray,
+                                                                              np.ndarray]:
+    """Flat keys ``row * n_cols + col`` (rows renumbered without the reference) and values."""
+    counts = np.diff(M.indptr)
+    row_of = np.repeat(np.arange(M.shape[0]), counts)
+    data, cols = M.data, M.indices
+    if ref is not None:
+        keep = row_of != ref
+        row_of, data, cols = row_of[keep], data[keep], cols[keep]
+        row_of = row_of - (row_of > ref)
+    return row_of.astype(np.int64) * M.shape[1] + cols, data
+
+
+def _lookup(own_keys: np.ndarray, own_values: np.ndarray, keys: np.ndarray) -> np.ndarray:
+    """Values at ``keys`` (0 where absent); both key arrays ascending."""
+    if len(own_keys) == len(keys) and np.array_equal(own_keys, keys):
+        return np.asarray(own_values, dtype=np.float64)
+    pos = np.searchsorted(own_keys, keys)
+    pos_ok = np.minimum(pos, max(len(own_keys) - 1, 0))
+    found = (pos < len(own_keys)) & (own_keys[pos_ok] == keys) if len(own_keys) else \
+        np.zeros(len(keys), bool)
+    return np.where(found, own_values[pos_ok] if len(own_keys) else 0.0, 0.0)
+
+
+def _present_keys(s: _Setup, year: int) -> np.ndarray:
+    """Cells where the cluster has employment in ``year`` (flat keys, ascending)."""
+    keys, values = _cell_keys(_by_cluster(s, "employment", year), s.rows, s.ref)
+    return keys[values > 0]
+
+
+def _compute_year(s: _Setup, year: int, keys: np.ndarray | None = None) -> ClusterYear:
+    """All cluster indicators of one year, for ``keys`` (default: the cells with employment)."""
+    n_r, n_c = len(s.rows), len(s.clusters)
+    X = s.panel.matrix("employment", year)
     E_all = _by_cluster(s, "employment", year)
-    total_all = np.asarray(s.panel.matrix("employment", year).sum(axis=1)).ravel()
-    est = _by_cluster(s, "establishments", year) if s.panel.has("establishments") else None
-    pay = _by_cluster(s, "payroll", year) if s.panel.has("payroll") else None
+    total_all = np.asarray(X.sum(axis=1)).ravel()
     if s.ref is None:
-        ref_c = E_all.sum(axis=0)
-        ref_total_all = float(total_all.sum())
+        ref_c = np.asarray(E_all.sum(axis=0)).ravel()
+        ref_total = float(total_all.sum())
+        total = total_all
     else:
-        ref_c = E_all[s.ref].copy()
-        ref_total_all = float(total_all[s.ref])
-    if s.ref is not None:
-        E = E_all[s.rows]
+        ref_c = E_all[[s.ref]].toarray().ravel()
+        ref_total = float(total_all[s.ref])
         total = total_all[s.rows]
-        est = None if est is None else est[s.rows]
-        pay = None if pay is None else pay[s.rows]
-    else:
-        E, total = E_all, total_all
+    own_keys, own_e = _cell_keys(E_all, s.rows, s.ref)
+    if keys is None:
+        keys = own_keys[own_e > 0]
+    e = _lookup(own_keys, own_e, keys)
+    r, c = keys // n_c, keys % n_c
+
+    def measure(name: str) -> np.ndarray | None:
+        if not s.panel.has(name):
+            return None
+        return _lookup(*_cell_keys(_by_cluster(s, name, year), s.rows, s.ref), keys)
+
+    est, pay = measure("establishments"), measure("payroll")
     with np.errstate(divide="ignore", invalid="ignore"):
         if s.type_groups is None:
-            region_share = E / total[:, None]
-            ref_share = ref_c / ref_total_all
+            region_share = e / total[r]
+            ref_share = ref_c / ref_total
         else:
-            G = np.zeros((len(s.type_groups), s.type_groups.max() + 1))
-            G[np.arange(len(s.type_groups)), s.type_groups] = 1.0
-            region_type_total = (E @ G)[:, s.type_groups]
-            region_share = E / region_type_total
-            ref_share = ref_c / (ref_c @ G)[s.type_groups]
-        cluster_share = E / ref_c
-        lq = region_share / ref_share
-    present = E > 0
-    ok = present & np.isfinite(lq) & np.isfinite(cluster_share)
+            n_groups = int(s.type_groups.max()) + 1
+            own_group = (own_keys // n_c) * n_groups + s.type_groups[own_keys % n_c]
+            region_type = np.bincount(own_group, weights=own_e, minlength=n_r * n_groups)
+            region_share = e / region_type[r * n_groups + s.type_groups[c]]
+            ref_share = ref_c / np.bincount(s.type_groups, weights=ref_c,
+                                            minlength=n_groups)[s.type_groups]
+        cluster_share = e / ref_c[c]
+        lq = region_share / ref_share[c]
+    ok = (e > 0) & np.isfinite(lq) & np.isfinite(cluster_share)
     st, sr = s.stars, s.strong
-    # cluster_share = E / ref_c and lq = region_share / ref_share divide each column by one
-    # positive number, so their percentiles come from the sorted E and region_share exactly.
-    by_e = SortedColumns(E, ok)
-    by_rs = SortedColumns(region_share, ok)
+    # cluster_share = E / ref_c and lq = region_share / ref_share divide each cluster's values
+    # by one positive number, so their percentiles come from the sorted E and region_share
+    # exactly (see quantiles.SortedColumns).
+    rk, ck = r[ok], c[ok]
+    by_e = SortedColumns.from_cells(e[ok], rk, ck, n_r, n_c)
+    by_rs = SortedColumns.from_cells(region_share[ok], rk, ck, n_r, n_c)
     (p_e,) = by_e.percentiles([sr.size])
     (p_cs,) = by_e.percentiles([st.size_percentile], divisor=ref_c)
     (p_rs,) = by_rs.percentiles([st.focus_percentile])
     p_lq = by_rs.percentiles([sr.qualifying, sr.significant, sr.strong, sr.strong10],
                              divisor=ref_share)
-    size_ok = ok & (E > p_e)
-    if est is not None:
-        (p_est,) = SortedColumns(est, ok).percentiles([sr.size])
-        size_ok &= est > p_est
-    size_ok &= s.flag_clusters[None, :]
-    big = lq >= sr.min_lq
-    return ClusterYear(
-        year=year,
-        employment=E,
-        establishments=est,
-        payroll=pay,
-        region_share=region_share,
-        cluster_share=cluster_share,
-        lq=lq,
-        size_star=ok & (cluster_share >= p_cs),
-        specialisation_star=ok & (lq >= st.specialisation_lq),
-        focus_star=ok & (region_share >= p_rs),
-        qualifying=size_ok & (lq > p_lq[0]),
-        significant=size_ok & (lq > p_lq[1]),
-        strong=size_ok & (lq >= p_lq[2]) & big,
-        strong10=size_ok & (lq >= p_lq[3]) & big,
-        reference_cluster=ref_c,
-        reference_total=ref_total_all,
-        region_total=total,
-    )
+    with np.errstate(invalid="ignore"):
+        size_ok = ok & (e > p_e[c]) & s.flag_clusters[c]
+        if est is not None:
+            (p_est,) = SortedColumns.from_cells(est[ok], rk, ck, n_r, n_c).percentiles([sr.size])
+            size_ok &= est > p_est[c]
+        big = lq >= sr.min_lq
+        return ClusterYear(
+            year=year, n_regions=n_r, n_clusters=n_c, keys=keys,
+            employment=e, establishments=est, payroll=pay,
+            region_share=region_share, cluster_share=cluster_share, lq=lq,
+            size_star=ok & (cluster_share >= p_cs[c]),
+            specialisation_star=ok & (lq >= st.specialisation_lq),
+            focus_star=ok & (region_share >= p_rs[c]),
+            qualifying=size_ok & (lq > p_lq[0][c]),
+            significant=size_ok & (lq > p_lq[1][c]),
+            strong=size_ok & (lq >= p_lq[2][c]) & big,
+            strong10=size_ok & (lq >= p_lq[3][c]) & big,
+            reference_cluster=ref_c, reference_total=ref_total, region_total=total,
+        )
 
 
 def iter_cluster_years(
@@ -296,84 +360,102 @@ def cluster_table(
     for y in report_years + ([base_year] if base_year is not None else []):
         if y not in panel.years:
             raise ValueError(f"year {y} is not in the panel (years: {', '.join(map(str, panel.years))})")
-    base = _compute_year(s, int(base_year)) if base_year is not None else None
-    cols: dict[str, list[np.ndarray]] = {}
-    n_clusters = len(s.clusters)
+    # First the cells of each year, so that every output column is allocated once.
+    keys_by_year = {y: _present_keys(s, y) for y in report_years}
+    base = None
+    if base_year is not None:
+        base_keys = _present_keys(s, base_year)
+        keys_by_year = {y: np.union1d(k, base_keys) for y, k in keys_by_year.items()}
+        every = base_keys
+        for k in keys_by_year.values():
+            every = np.union1d(every, k)
+        base = _compute_year(s, base_year, every)  # base values for every reported cell
+    n = sum(len(k) for k in keys_by_year.values())
+    out = _Columns(n, base is not None)
+    pos = 0
     for done, y in enumerate(report_years, start=1):
-        cy = base if base is not None and base.year == y else _compute_year(s, y)
-        keep = cy.employment > 0
+        keys = keys_by_year.pop(y)
+        cy = _compute_year(s, y, keys)
+        sl = slice(pos, pos + len(keys))
+        pos += len(keys)
+        out.fill(sl, cy)
         if base is not None:
-            keep |= base.employment > 0
-        flat = np.flatnonzero(keep.ravel())
-        r_pos, c_pos = np.divmod(flat, n_clusters)
-        _append(cols, "year", np.full(len(flat), y, dtype=np.int32))
-        _append(cols, "r", r_pos.astype(np.int32))
-        _append(cols, "c", c_pos.astype(np.int32))
-        E = cy.employment.ravel()[flat]
-        _append(cols, "employment", E)
-        for name in ("establishments", "payroll"):
-            arr = getattr(cy, name)
-            _append(cols, name, arr.ravel()[flat] if arr is not None else np.full(len(flat), np.nan))
-        for name in ("region_share", "cluster_share", "lq", "size_star", "specialisation_star",
-                     "focus_star", "qualifying", "significant", "strong", "strong10"):
-            _append(cols, name, getattr(cy, name).ravel()[flat])
-        if base is not None:
-            E0 = base.employment.ravel()[flat]
+            E0 = _lookup(base.keys, base.employment, keys)
+            lq0 = _lookup(base.keys, base.lq, keys)
             span = y - base.year
-            later = span > 0
-            with np.errstate(divide="ignore", invalid="ignore"):
-                growth = np.where(E0 > 0, (E / E0) ** (1.0 / span) - 1.0, np.nan) if later \
-                    else np.full(len(flat), np.nan)
-                lq_change = cy.lq.ravel()[flat] - base.lq.ravel()[flat]
-            _append(cols, "change", E - E0 if later else np.full(len(flat), np.nan))
-            _append(cols, "growth_cagr", growth)
-            _append(cols, "lq_change", lq_change if later else np.full(len(flat), np.nan))
+            if span > 0:
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    out.columns["growth_cagr"][sl] = np.where(
+                        E0 > 0, (cy.employment / E0) ** (1.0 / span) - 1.0, np.nan)
+                    out.columns["change"][sl] = cy.employment - E0
+                    out.columns["lq_change"][sl] = cy.lq - lq0
         if progress is not None:
             progress(done, len(report_years))
-    return _assemble(cols, s, base is not None)
+    return out.frame(s)
 
 
-def _append(cols: dict[str, list[np.ndarray]], name: str, arr: np.ndarray) -> None:
-    cols.setdefault(name, []).append(arr)
+class _Columns:
+    """The clusters table's columns, allocated once and filled year by year."""
 
+    FLOATS = ("employment", "establishments", "payroll", "region_share", "cluster_share", "lq")
+    BOOLS = ("size_star", "specialisation_star", "focus_star", "qualifying", "significant",
+             "strong", "strong10")
 
-def _take(cols: dict[str, list[np.ndarray]], name: str) -> np.ndarray:
-    parts = cols.pop(name)
-    return np.concatenate(parts) if parts else np.array([])
+    def __init__(self, n: int, dynamics: bool) -> None:
+        self.dynamics = dynamics
+        self.columns: dict[str, np.ndarray] = {
+            "year": np.empty(n, np.int32), "r": np.empty(n, np.int32), "c": np.empty(n, np.int32),
+        }
+        for name in self.FLOATS:
+            self.columns[name] = np.empty(n, np.float64)
+        for name in self.BOOLS:
+            self.columns[name] = np.empty(n, bool)
+        if dynamics:
+            for name in ("change", "growth_cagr", "lq_change"):
+                self.columns[name] = np.full(n, np.nan)
 
+    def fill(self, sl: slice, cy: ClusterYear) -> None:
+        cols = self.columns
+        cols["year"][sl] = cy.year
+        cols["r"][sl] = cy.region
+        cols["c"][sl] = cy.cluster
+        for name in self.FLOATS + self.BOOLS:
+            values = getattr(cy, name)
+            cols[name][sl] = values if values is not None else np.nan
 
-def _assemble(cols: dict[str, list[np.ndarray]], s: _Setup, dynamics: bool) -> pd.DataFrame:
-    regions = s.regions
-    clusters = s.clusters
-    c_pos = _take(cols, "c")
-    out: dict[str, object] = {"year": _take(cols, "year")}
-    out["region"] = pd.Categorical.from_codes(_take(cols, "r"), categories=regions.astype(str))
-    out["cluster"] = pd.Categorical.from_codes(c_pos, categories=clusters.index.astype(str))
-    names = pd.Index(clusters["cluster_name"].unique())
-    out["cluster_name"] = pd.Categorical.from_codes(
-        names.get_indexer(clusters["cluster_name"].to_numpy())[c_pos], categories=names)
-    types = pd.Index(clusters["type"].unique())
-    out["type"] = pd.Categorical.from_codes(
-        types.get_indexer(clusters["type"].to_numpy())[c_pos], categories=types)
-    for name in ("employment", "establishments", "payroll"):
-        out[name] = _take(cols, name)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        wage = np.where(out["employment"] > 0, out["payroll"] / out["employment"], np.nan)  # type: ignore[operator]
-    out["wage"] = wage
-    for name in ("region_share", "cluster_share", "lq", "size_star", "specialisation_star",
-                 "focus_star"):
-        out[name] = _take(cols, name)
-    out["stars"] = (out["size_star"].astype(np.int8) + out["specialisation_star"]  # type: ignore[union-attr]
-                    + out["focus_star"]).astype(np.int8)
-    no_flag = ~s.flag_clusters[c_pos]
-    for name in ("qualifying", "significant", "strong", "strong10"):
-        out[name] = pd.arrays.BooleanArray(_take(cols, name), no_flag.copy())
-    if dynamics:
-        for name in ("change", "growth_cagr", "lq_change"):
-            out[name] = _take(cols, name)
-        lq, lq_change = out["lq"], out["lq_change"]
-        code = np.where(lq > 1, np.where(lq_change > 0, 0, 1), np.where(lq_change > 0, 2, 3))  # type: ignore[operator]
-        code[np.isnan(lq_change) | np.isnan(lq)] = -1  # type: ignore[arg-type]
-        out["quadrant"] = pd.Categorical.from_codes(code, categories=list(QUADRANTS))
-    # copy=False: keep each column's array as it is (no consolidation into 2-D blocks)
-    return pd.DataFrame(out, copy=False)
+    def frame(self, s: _Setup) -> pd.DataFrame:
+        cols = self.columns
+        clusters = s.clusters
+        c_pos = cols.pop("c")
+        out: dict[str, object] = {"year": cols.pop("year")}
+        out["region"] = pd.Categorical.from_codes(cols.pop("r"),
+                                                  categories=s.regions.astype(str))
+        out["cluster"] = pd.Categorical.from_codes(c_pos,
+                                                   categories=clusters.index.astype(str))
+        for name in ("cluster_name", "type"):
+            labels = pd.Index(clusters[name].unique())
+            out[name] = pd.Categorical.from_codes(
+                labels.get_indexer(clusters[name].to_numpy())[c_pos], categories=labels)
+        for name in ("employment", "establishments", "payroll"):
+            out[name] = cols.pop(name)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out["wage"] = np.where(out["employment"] > 0,  # type: ignore[operator]
+                                   out["payroll"] / out["employment"], np.nan)  # type: ignore[operator]
+        for name in ("region_share", "cluster_share", "lq", "size_star", "specialisation_star",
+                     "focus_star"):
+            out[name] = cols.pop(name)
+        out["stars"] = (out["size_star"].view(np.int8) + out["specialisation_star"].view(np.int8)  # type: ignore[union-attr]
+                        + out["focus_star"].view(np.int8))  # type: ignore[union-attr]
+        no_flag = ~s.flag_clusters[c_pos]
+        for name in ("qualifying", "significant", "strong", "strong10"):
+            out[name] = pd.arrays.BooleanArray(cols.pop(name), no_flag.copy())
+        if self.dynamics:
+            for name in ("change", "growth_cagr", "lq_change"):
+                out[name] = cols.pop(name)
+            lq, lq_change = out["lq"], out["lq_change"]
+            code = np.where(lq > 1, np.where(lq_change > 0, 0, 1),  # type: ignore[operator]
+                            np.where(lq_change > 0, 2, 3))  # type: ignore[operator]
+            code[np.isnan(lq_change) | np.isnan(lq)] = -1  # type: ignore[arg-type]
+            out["quadrant"] = pd.Categorical.from_codes(code, categories=list(QUADRANTS))
+        # copy=False: keep each column's array as it is (no consolidation into 2-D blocks)
+        return pd.DataFrame(out, copy=False)

@@ -66,7 +66,9 @@ def region_indices(
 
 
 def _region_year(cy: ClusterYear, regions: pd.Index, traded: np.ndarray) -> pd.DataFrame:
-    E = cy.employment
+    E = cy.dense("employment")
+    strong = cy.dense("strong", False)
+    stars = cy.dense("stars", 0)
     Er = E.sum(axis=1)
     keep = Er > 0
     E, Er = E[keep], Er[keep]
@@ -76,7 +78,7 @@ def _region_year(cy: ClusterYear, regions: pd.Index, traded: np.ndarray) -> pd.D
     with np.errstate(divide="ignore", invalid="ignore"):
         entropy = -np.where(s > 0, s * np.log(np.where(s > 0, s, 1.0)), 0.0).sum(axis=1)
         traded_e = E[:, traded].sum(axis=1)
-        strong_e = (E * cy.strong[keep])[:, traded].sum(axis=1)
+        strong_e = (E * strong[keep])[:, traded].sum(axis=1)
         strength = np.where(traded_e > 0, strong_e / traded_e, np.nan)
     return pd.DataFrame({
         "year": np.full(int(keep.sum()), cy.year, dtype=np.int64),
@@ -87,8 +89,8 @@ def _region_year(cy: ClusterYear, regions: pd.Index, traded: np.ndarray) -> pd.D
         "herfindahl": (s**2).sum(axis=1),
         "entropy": entropy,
         "cluster_strength": strength,
-        "n_strong": cy.strong[keep].sum(axis=1).astype(np.int64),
-        "n_three_star": (cy.stars[keep] == 3).sum(axis=1).astype(np.int64),
+        "n_strong": strong[keep].sum(axis=1).astype(np.int64),
+        "n_three_star": (stars[keep] == 3).sum(axis=1).astype(np.int64),
     })
 
 
@@ -114,7 +116,7 @@ def industry_indices(
     frames = []
     for done, y in enumerate(report, start=1):
         cy = _compute_year(s, y)
-        E = cy.employment
+        E = cy.dense("employment")
         Ec = E.sum(axis=0)
         keep = Ec > 0
         E, Ec = E[:, keep], Ec[keep]

@@ -40,6 +40,20 @@ class SortedColumns:
         self.ordered = ordered
         self.count = mask.sum(axis=0)
 
+    @classmethod
+    def from_cells(cls, values: np.ndarray, rows: np.ndarray, cols: np.ndarray, n: int,
+                   k: int) -> SortedColumns:
+        """From selected cells given as (row, column, value) of an ``(n, k)`` array."""
+        self = cls.__new__(cls)
+        self.n, self.k = n, k
+        ordered = np.full(k * n, np.inf)
+        ordered[cols.astype(np.int64) * n + rows] = values
+        ordered = ordered.reshape(k, n)
+        ordered.sort(axis=1)
+        self.ordered = ordered
+        self.count = np.bincount(cols, minlength=k)
+        return self
+
     def percentiles(self, q: Sequence[float], *, divisor: np.ndarray | None = None) -> np.ndarray:
         """``(len(q), k)`` percentiles of each column (of ``values / divisor`` if given, with
         ``divisor`` a positive (k,) array); NaN for a column with no selected value."""

@@ -45,7 +45,7 @@ def shift_share(
         raise ValueError(f"by must be 'cluster' or 'region', not {by!r}")
     s = _setup(panel, definitions, reference_region, "total", StarRules(), StrongRules())
     y0, y1 = _compute_year(s, base_year), _compute_year(s, year)
-    E0, E1 = y0.employment, y1.employment
+    E0, E1 = y0.dense("employment"), y1.dense("employment")
     with np.errstate(divide="ignore", invalid="ignore"):
         G = y1.reference_total / y0.reference_total - 1.0
         g = np.where(y0.reference_cluster > 0, y1.reference_cluster / y0.reference_cluster - 1.0,
