@@ -78,6 +78,8 @@ class ClusterYear:
     n_regions: int
     n_clusters: int
     keys: np.ndarray
+    region: np.ndarray  # region position of each cell
+    cluster: np.ndarray  # cluster position of each cell
     employment: np.ndarray
     establishments: np.ndarray | None
     payroll: np.ndarray | None
@@ -96,14 +98,6 @@ class ClusterYear:
     reference_total: float = 0.0
     #: employment of each region over all industries (mapped or not)
     region_total: np.ndarray = field(repr=False, default_factory=lambda: np.array([]))
-
-    @property
-    def region(self) -> np.ndarray:
-        return self.keys // self.n_clusters
-
-    @property
-    def cluster(self) -> np.ndarray:
-        return self.keys % self.n_clusters
 
     @property
     def stars(self) -> np.ndarray:
@@ -191,22 +185,27 @@ def _by_cluster(s: _Setup, measure: str, year: int) -> sparse.csr_array:
     return M
 
 
-def _cell_keys(M: sparse.csr_array, rows: np.ndarray, ref: int | None) -> tuple[np.ndarray,
-                                                                              np.ndarray]:
-    """Flat keys ``row * n_cols + col`` (rows renumbered without the reference) and values."""
+def _cell_keys(M: sparse.csr_array, rows: np.ndarray, ref: int | None
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The stored cells of ``M`` without the reference row: flat keys ``row * n_cols + col``
+    (rows renumbered), values, rows and columns."""
     counts = np.diff(M.indptr)
-    row_of = np.repeat(np.arange(M.shape[0]), counts)
+    row_of = np.repeat(np.arange(M.shape[0], dtype=np.int64), counts)
     data, cols = M.data, M.indices
     if ref is not None:
         keep = row_of != ref
         row_of, data, cols = row_of[keep], data[keep], cols[keep]
-        row_of = row_of - (row_of > ref)
-    return row_of.astype(np.int64) * M.shape[1] + cols, data
+        row_of -= row_of > ref
+    return row_of * M.shape[1] + cols, data, row_of, cols
+
+
+def _same(a: np.ndarray, b: np.ndarray) -> bool:
+    return a is b or (len(a) == len(b) and bool(np.array_equal(a, b)))
 
 
 def _lookup(own_keys: np.ndarray, own_values: np.ndarray, keys: np.ndarray) -> np.ndarray:
     """Values at ``keys`` (0 where absent); both key arrays ascending."""
-    if len(own_keys) == len(keys) and np.array_equal(own_keys, keys):
+    if _same(own_keys, keys):
         return np.asarray(own_values, dtype=np.float64)
     pos = np.searchsorted(own_keys, keys)
     pos_ok = np.minimum(pos, max(len(own_keys) - 1, 0))
@@ -217,7 +216,7 @@ def _lookup(own_keys: np.ndarray, own_values: np.ndarray, keys: np.ndarray) -> n
 
 def _present_keys(s: _Setup, year: int) -> np.ndarray:
     """Cells where the cluster has employment in ``year`` (flat keys, ascending)."""
-    keys, values = _cell_keys(_by_cluster(s, "employment", year), s.rows, s.ref)
+    keys, values, _, _ = _cell_keys(_by_cluster(s, "employment", year), s.rows, s.ref)
     return keys[values > 0]
 
 
@@ -235,16 +234,20 @@ def _compute_year(s: _Setup, year: int, keys: np.ndarray | None = None) -> Clust
         ref_c = E_all[[s.ref]].toarray().ravel()
         ref_total = float(total_all[s.ref])
         total = total_all[s.rows]
-    own_keys, own_e = _cell_keys(E_all, s.rows, s.ref)
+    own_keys, own_e, own_r, own_c = _cell_keys(E_all, s.rows, s.ref)
     if keys is None:
         keys = own_keys[own_e > 0]
-    e = _lookup(own_keys, own_e, keys)
-    r, c = keys // n_c, keys % n_c
+    if _same(own_keys, keys):
+        e, r, c = own_e, own_r, own_c
+    else:
+        e = _lookup(own_keys, own_e, keys)
+        r, c = np.divmod(keys, n_c)
 
     def measure(name: str) -> np.ndarray | None:
         if not s.panel.has(name):
             return None
-        return _lookup(*_cell_keys(_by_cluster(s, name, year), s.rows, s.ref), keys)
+        m_keys, m_values, _, _ = _cell_keys(_by_cluster(s, name, year), s.rows, s.ref)
+        return _lookup(m_keys, m_values, keys)
 
     est, pay = measure("establishments"), measure("payroll")
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -261,31 +264,40 @@ def _compute_year(s: _Setup, year: int, keys: np.ndarray | None = None) -> Clust
         cluster_share = e / ref_c[c]
         lq = region_share / ref_share[c]
     ok = (e > 0) & np.isfinite(lq) & np.isfinite(cluster_share)
+    every = bool(ok.all())
     st, sr = s.stars, s.strong
     # cluster_share = E / ref_c and lq = region_share / ref_share divide each cluster's values
     # by one positive number, so their percentiles come from the sorted E and region_share
     # exactly (see quantiles.SortedColumns).
-    rk, ck = r[ok], c[ok]
-    by_e = SortedColumns.from_cells(e[ok], rk, ck, n_r, n_c)
-    by_rs = SortedColumns.from_cells(region_share[ok], rk, ck, n_r, n_c)
+    def select(a: np.ndarray) -> np.ndarray:
+        return a if every else a[ok]
+
+    slots = select(c).astype(np.int64) * n_r + select(r)
+    count = np.bincount(select(c), minlength=n_c)
+    by_e = SortedColumns.from_cells(select(e), slots, count, n_r)
+    by_rs = SortedColumns.from_cells(select(region_share), slots, count, n_r)
     (p_e,) = by_e.percentiles([sr.size])
     (p_cs,) = by_e.percentiles([st.size_percentile], divisor=ref_c)
     (p_rs,) = by_rs.percentiles([st.focus_percentile])
     p_lq = by_rs.percentiles([sr.qualifying, sr.significant, sr.strong, sr.strong10],
                              divisor=ref_share)
     with np.errstate(invalid="ignore"):
-        size_ok = ok & (e > p_e[c]) & s.flag_clusters[c]
+        size_ok = (e > p_e[c]) & s.flag_clusters[c]
+        if not every:
+            size_ok &= ok
         if est is not None:
-            (p_est,) = SortedColumns.from_cells(est[ok], rk, ck, n_r, n_c).percentiles([sr.size])
+            (p_est,) = SortedColumns.from_cells(select(est), slots, count, n_r).percentiles(
+                [sr.size])
             size_ok &= est > p_est[c]
         big = lq >= sr.min_lq
         return ClusterYear(
-            year=year, n_regions=n_r, n_clusters=n_c, keys=keys,
+            year=year, n_regions=n_r, n_clusters=n_c, keys=keys, region=r, cluster=c,
             employment=e, establishments=est, payroll=pay,
             region_share=region_share, cluster_share=cluster_share, lq=lq,
-            size_star=ok & (cluster_share >= p_cs[c]),
-            specialisation_star=ok & (lq >= st.specialisation_lq),
-            focus_star=ok & (region_share >= p_rs[c]),
+            size_star=(cluster_share >= p_cs[c]) if every else ok & (cluster_share >= p_cs[c]),
+            specialisation_star=(lq >= st.specialisation_lq) if every
+            else ok & (lq >= st.specialisation_lq),
+            focus_star=(region_share >= p_rs[c]) if every else ok & (region_share >= p_rs[c]),
             qualifying=size_ok & (lq > p_lq[0][c]),
             significant=size_ok & (lq > p_lq[1][c]),
             strong=size_ok & (lq >= p_lq[2][c]) & big,
@@ -371,7 +383,7 @@ def cluster_table(
             every = np.union1d(every, k)
         base = _compute_year(s, base_year, every)  # base values for every reported cell
     n = sum(len(k) for k in keys_by_year.values())
-    out = _Columns(n, base is not None)
+    out = _Columns(n, base is not None, len(s.rows), len(s.clusters))
     pos = 0
     for done, y in enumerate(report_years, start=1):
         keys = keys_by_year.pop(y)
@@ -401,10 +413,14 @@ class _Columns:
     BOOLS = ("size_star", "specialisation_star", "focus_star", "qualifying", "significant",
              "strong", "strong10")
 
-    def __init__(self, n: int, dynamics: bool) -> None:
+    def __init__(self, n: int, dynamics: bool, n_regions: int, n_clusters: int) -> None:
         self.dynamics = dynamics
+        # pandas stores categorical codes in the smallest integer type that fits
+        r_type = np.int16 if n_regions < 2**15 else np.int32
+        c_type = np.int16 if n_clusters < 2**15 else np.int32
         self.columns: dict[str, np.ndarray] = {
-            "year": np.empty(n, np.int32), "r": np.empty(n, np.int32), "c": np.empty(n, np.int32),
+            "year": np.empty(n, np.int32), "r": np.empty(n, r_type), "c": np.empty(n, c_type),
+            "wage": np.empty(n, np.float64), "stars": np.empty(n, np.int8),
         }
         for name in self.FLOATS:
             self.columns[name] = np.empty(n, np.float64)
@@ -422,6 +438,13 @@ class _Columns:
         for name in self.FLOATS + self.BOOLS:
             values = getattr(cy, name)
             cols[name][sl] = values if values is not None else np.nan
+        if cy.payroll is None:
+            cols["wage"][sl] = np.nan
+        else:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                np.divide(cy.payroll, cy.employment, out=cols["wage"][sl])
+            cols["wage"][sl][cy.employment == 0] = np.nan
+        cols["stars"][sl] = cy.stars
 
     def frame(self, s: _Setup) -> pd.DataFrame:
         cols = self.columns
@@ -436,16 +459,10 @@ class _Columns:
             labels = pd.Index(clusters[name].unique())
             out[name] = pd.Categorical.from_codes(
                 labels.get_indexer(clusters[name].to_numpy())[c_pos], categories=labels)
-        for name in ("employment", "establishments", "payroll"):
+        for name in ("employment", "establishments", "payroll", "wage", "region_share",
+                     "cluster_share", "lq", "size_star", "specialisation_star", "focus_star",
+                     "stars"):
             out[name] = cols.pop(name)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            out["wage"] = np.where(out["employment"] > 0,  # type: ignore[operator]
-                                   out["payroll"] / out["employment"], np.nan)  # type: ignore[operator]
-        for name in ("region_share", "cluster_share", "lq", "size_star", "specialisation_star",
-                     "focus_star"):
-            out[name] = cols.pop(name)
-        out["stars"] = (out["size_star"].view(np.int8) + out["specialisation_star"].view(np.int8)  # type: ignore[union-attr]
-                        + out["focus_star"].view(np.int8))  # type: ignore[union-attr]
         no_flag = ~s.flag_clusters[c_pos]
         for name in ("qualifying", "significant", "strong", "strong10"):
             out[name] = pd.arrays.BooleanArray(cols.pop(name), no_flag.copy())

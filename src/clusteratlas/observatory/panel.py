@@ -138,7 +138,9 @@ class Panel:
                 raise ValueError(f"measure {measure!r} must have a matrix for every year")
             frozen[measure] = {}
             for y in self._years:
-                m = sparse.csr_array(by_year[y], dtype=np.float64)
+                m = sparse.csr_array(by_year[y], dtype=np.float64, copy=True)
+                m.sum_duplicates()  # canonical: sorted indices, no duplicates
+                m.eliminate_zeros()
                 if m.shape != shape:
                     raise ValueError(f"{measure} {y}: shape {m.shape}, expected {shape}")
                 frozen[measure][y] = _freeze(m)

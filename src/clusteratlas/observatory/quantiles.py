@@ -41,17 +41,18 @@ class SortedColumns:
         self.count = mask.sum(axis=0)
 
     @classmethod
-    def from_cells(cls, values: np.ndarray, rows: np.ndarray, cols: np.ndarray, n: int,
-                   k: int) -> SortedColumns:
-        """From selected cells given as (row, column, value) of an ``(n, k)`` array."""
+    def from_cells(cls, values: np.ndarray, slots: np.ndarray, count: np.ndarray,
+                   n: int) -> SortedColumns:
+        """From selected cells of an ``(n, k)`` array given as ``values`` at flat positions
+        ``slots = column * n + row`` of the transposed array, with ``count`` cells per column."""
         self = cls.__new__(cls)
-        self.n, self.k = n, k
-        ordered = np.full(k * n, np.inf)
-        ordered[cols.astype(np.int64) * n + rows] = values
-        ordered = ordered.reshape(k, n)
+        self.n, self.k = n, len(count)
+        ordered = np.full(self.k * n, np.inf)
+        ordered[slots] = values
+        ordered = ordered.reshape(self.k, n)
         ordered.sort(axis=1)
         self.ordered = ordered
-        self.count = np.bincount(cols, minlength=k)
+        self.count = count
         return self
 
     def percentiles(self, q: Sequence[float], *, divisor: np.ndarray | None = None) -> np.ndarray:
