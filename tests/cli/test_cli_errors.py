@@ -87,7 +87,7 @@ BAD_INPUTS = [
     pytest.param(
         HEADER + "2015,R1,01,5\n2015,R1,01,6\n", GOOD_DEFS,
         "{panel}, line 3, column 'year,region,industry', value '2015, R1, 01': "
-        "duplicate key (first seen in row 0)", id="duplicate-key"),
+        "duplicate key (first seen at line 2)", id="duplicate-key"),
     pytest.param(
         HEADER + "2015,R1,01,\n", GOOD_DEFS,
         "{panel}, line 2, column 'employment', value '': employment is empty; give a number, "
@@ -95,7 +95,7 @@ BAD_INPUTS = [
     pytest.param(
         GOOD_PANEL, "industry,cluster,cluster_name,type\n01,A,Alpha,\n02,B,Beta,\n01,B,Beta,\n",
         "{defs}, line 4, column 'industry', value '01': industry mapped twice: to cluster 'A' "
-        "in row 0 and to 'B' here", id="defs-industry-twice"),
+        "at line 2 and to 'B' here", id="defs-industry-twice"),
     pytest.param(
         GOOD_PANEL, "industry,cluster,cluster_name,type\n01,A,Alpha,export\n",
         "{defs}, line 2, column 'type', value 'export': type must be 'traded' or 'local' "
@@ -103,7 +103,7 @@ BAD_INPUTS = [
     pytest.param(
         GOOD_PANEL, "industry,cluster,cluster_name,type\n01,A,Alpha,\n02,A,Other,\n",
         "{defs}, line 3, column 'cluster_name', value 'Other': cluster 'A' has cluster_name "
-        "'Alpha' in row 0", id="defs-two-names"),
+        "'Alpha' at line 2", id="defs-two-names"),
     pytest.param(
         GOOD_PANEL, "industry,cluster_name,type\n01,Alpha,traded\n",
         "{defs}, column 'cluster': missing required column (found: industry, cluster_name, "
@@ -167,9 +167,6 @@ def test_clusters_parquet_bad_value_reports_row(tmp_path):
     assert not out.exists()
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "bug: cli._errors prints messages with err.print(..., markup=False) but rich still "
-    "replaces :emoji: codes, so an input value ':x:' is reported as '\u274c'"))
 def test_clusters_error_message_shows_value_verbatim(tmp_path):
     panel = write(tmp_path, "panel.csv", HEADER + "2015,R1,01,:x:\n")
 
@@ -363,15 +360,10 @@ def test_clusters_output_formats_hold_same_rows(tmp_path, parquet_reference, nam
     assert result.stderr == f"wrote {len(parquet_reference)} rows to {out}\n"
     frame = read_back(out, parquet_reference)
     assert list(frame.columns) == list(parquet_reference.columns)
-    # JSON is written with pandas' default 10 significant decimals (see the xfail below).
-    tolerance = {"rtol": 1e-9, "atol": 1e-10} if name.endswith(".json") else {"check_exact": True}
+    tolerance = {"check_exact": True}
     pd.testing.assert_frame_equal(normalise(frame), normalise(parquet_reference), **tolerance)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "bug: output._write_file calls frame.to_json(...) with pandas' default "
-    "double_precision=10, so .json output rounds every float (lq 1.3888888888888888 is "
-    "written as 1.3888888889) while .csv/.parquet/.duckdb keep full precision"))
 def test_clusters_json_output_keeps_full_precision(tmp_path, parquet_reference):
     panel = write(tmp_path, "panel.csv", GOOD_PANEL)
     defs = write(tmp_path, "defs.csv", GOOD_DEFS)

@@ -37,7 +37,7 @@ def test_definitions_reject_industry_mapped_twice():
                       ignore_index=True)
 
     with pytest.raises(DefinitionsError, match=r"row 3, field 'industry', value 'a1': industry "
-                       r"mapped twice: to cluster 'A' in row 0 and to 'B' here"):
+                       r"mapped twice: to cluster 'A' at row 0 and to 'B' here"):
         ClusterDefinitions.from_frame(frame)
 
 

@@ -104,7 +104,7 @@ def test_panel_from_frame_reports_every_bad_value_with_row_and_field():
 def test_panel_from_frame_rejects_duplicate_keys_naming_first_row():
     frame = pd.concat([_frame(), _frame().iloc[[2]]], ignore_index=True)
 
-    with pytest.raises(PanelError, match=r"row 5.*duplicate key \(first seen in row 2\)"):
+    with pytest.raises(PanelError, match=r"row 5.*duplicate key \(first seen at row 2\)"):
         Panel.from_frame(frame)
 
 

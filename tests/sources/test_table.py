@@ -159,11 +159,9 @@ def test_open_duplicate_key_names_both_rows(tmp_path):
 
     error = open_error(path)
 
-    # The location is a file line (4); "first seen in row 0" is the 0-based frame row of the
-    # first occurrence (file line 2) -- see the Parquet test below for why that is a bug.
     assert str(error) == (
         f"{path}, line 4, column 'year,region,industry', value '2015, R1, 01': "
-        "duplicate key (first seen in row 0)"
+        "duplicate key (first seen at line 2)"
     )
 
 
@@ -204,10 +202,6 @@ def test_open_many_problems_reports_first_20_and_count(tmp_path):
     assert error.total == 25
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "bug: read_table uses pd.read_csv with skip_blank_lines=True, and from_panel_error maps "
-    "frame row -> line as row + 2, so a blank line inside the file shifts every later line "
-    "number (reports line 3 for a value on line 4)"))
 def test_open_blank_line_keeps_true_line_number(tmp_path):
     path = write(tmp_path, "panel.csv", HEADER + "2015,R1,01,5\n\n2015,R1,02,12a\n")
 
@@ -274,10 +268,6 @@ def test_open_parquet_codes_keep_leading_zeros(tmp_path):
     assert list(panel.industries) == ["01"]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "bug: Panel.from_frame puts the numpy scalar (values.iloc[r]) into Problem.value and "
-    "Located.__str__ prints its repr, so a typed Parquet column reports "
-    "\"value np.int64(-5)\" instead of \"value -5\""))
 def test_open_parquet_negative_number_shows_plain_value(tmp_path):
     path = tmp_path / "panel.parquet"
     pd.DataFrame({
@@ -294,10 +284,6 @@ def test_open_parquet_negative_number_shows_plain_value(tmp_path):
     assert "-5" in str(error)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "bug: the duplicate-key message cites the first occurrence as a 0-based frame row "
-    "('first seen in row 0') while the location uses the file's unit (Parquet rows are "
-    "1-based), so one message says 'row 3 ... first seen in row 0' for rows 3 and 1"))
 def test_open_parquet_duplicate_key_cites_first_row_in_file_units(tmp_path):
     path = tmp_path / "panel.parquet"
     pd.DataFrame({
@@ -311,7 +297,7 @@ def test_open_parquet_duplicate_key_cites_first_row_in_file_units(tmp_path):
 
     assert str(error) == (
         f"{path}, row 3, column 'year,region,industry', value '2015, R1, 01': "
-        "duplicate key (first seen in row 1)"
+        "duplicate key (first seen at row 1)"
     )
 
 
@@ -322,10 +308,9 @@ def test_read_definitions_industry_mapped_twice_names_both_rows(tmp_path):
 
     error = definitions_error(path)
 
-    # "row 0" is the 0-based frame row of the first mapping (file line 2).
     assert str(error) == (
         f"{path}, line 4, column 'industry', value '01': "
-        "industry mapped twice: to cluster 'A' in row 0 and to 'B' here"
+        "industry mapped twice: to cluster 'A' at line 2 and to 'B' here"
     )
 
 
@@ -347,7 +332,7 @@ def test_read_definitions_cluster_with_two_names_is_error(tmp_path):
 
     assert str(error) == (
         f"{path}, line 3, column 'cluster_name', value 'Other': "
-        "cluster 'A' has cluster_name 'Alpha' in row 0"
+        "cluster 'A' has cluster_name 'Alpha' at line 2"
     )
 
 

@@ -49,7 +49,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
 
 PanelArg = Annotated[Path, typer.Argument(help="Long table (CSV/Parquet): year, region, "
                                           "industry, employment [, establishments, payroll, flag].",

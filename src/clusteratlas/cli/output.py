@@ -3,6 +3,7 @@ whole or not at all (written to a temporary file beside it, then renamed)."""
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from collections.abc import Mapping
@@ -73,11 +74,25 @@ def _write_file(frame: pd.DataFrame, path: Path) -> None:
         elif fmt == "parquet":
             frame.to_parquet(tmp, index=False)
         elif fmt == "json":
-            frame.to_json(tmp, orient="records", indent=1, force_ascii=False)
+            _write_json(frame, tmp)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _write_json(frame: pd.DataFrame, path: str) -> None:
+    """An array of records; floats written in full (shortest round-trip) precision and
+    missing values as ``null`` (pandas' own writer keeps at most 15 digits)."""
+    records = frame.astype(object).where(frame.notna(), None).to_dict("records")
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(records, f, ensure_ascii=False, indent=1, default=_json_default)
+
+
+def _json_default(value: object) -> object:
+    if hasattr(value, "item"):
+        return value.item()  # numpy scalars
+    raise TypeError(f"cannot write {type(value).__name__} to JSON")
 
 
 def write_tables(tables: Mapping[str, pd.DataFrame], path: str | Path) -> None:

@@ -166,7 +166,7 @@ def _setup(
         untyped = defs.clusters.index[types == ""]
         if len(untyped):
             raise ValueError(
-                "lq_base='type' needs a type (traded or local) for every cluster; "
+                "the type base (--lq-base type) needs a type (traded or local) for every cluster; "
                 f"{len(untyped)} have none, e.g. {', '.join(map(str, untyped[:5]))}"
             )
         type_groups = pd.factorize(types)[0]

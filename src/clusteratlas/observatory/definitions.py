@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from clusteratlas.observatory.panel import Panel, PanelError, Problem, as_text
+from clusteratlas.observatory.panel import Panel, PanelError, Problem, as_text, plain
 
 __all__ = ["ClusterDefinitions", "DefinitionsError", "UnmappedReport"]
 
@@ -84,9 +84,9 @@ class ClusterDefinitions:
         problems: list[Problem] = []
         for col in ("industry", "cluster"):
             for r in np.flatnonzero(t[col].eq("").to_numpy()):
-                problems.append(Problem(int(r), col, frame[col].iloc[r], "empty code"))
+                problems.append(Problem(int(r), col, plain(frame[col].iloc[r]), "empty code"))
         for r in np.flatnonzero(~t["type"].isin(TYPES + ("",)).to_numpy()):
-            problems.append(Problem(int(r), "type", frame["type"].iloc[r],
+            problems.append(Problem(int(r), "type", plain(frame["type"].iloc[r]),
                                     "type must be 'traded' or 'local' (or empty)"))
         first_row: dict[str, int] = {}
         for r, (ind, cl) in enumerate(zip(t["industry"], t["cluster"], strict=True)):
@@ -94,8 +94,8 @@ class ClusterDefinitions:
                 prev = first_row[ind]
                 problems.append(Problem(
                     r, "industry", ind,
-                    f"industry mapped twice: to cluster {t['cluster'].iloc[prev]!r} in row {prev} "
-                    f"and to {cl!r} here",
+                    f"industry mapped twice: to cluster {t['cluster'].iloc[prev]!r} at {{related}} "
+                    f"and to {cl!r} here", related=prev,
                 ))
             else:
                 first_row[ind] = r
@@ -105,7 +105,8 @@ class ClusterDefinitions:
                 if cl in seen and seen[cl][1] != val:
                     problems.append(Problem(
                         r, col, val,
-                        f"cluster {cl!r} has {col} {seen[cl][1]!r} in row {seen[cl][0]}",
+                        f"cluster {cl!r} has {col} {seen[cl][1]!r} at {{related}}",
+                        related=seen[cl][0],
                     ))
                 seen.setdefault(cl, (r, val))
         if problems:

@@ -9,7 +9,7 @@ cells only. Cell flags (confidential, estimated, noise, …) are kept beside the
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING
@@ -49,6 +49,15 @@ class Problem:
     field: str | None
     value: object
     message: str
+    #: another row the message refers to (e.g. the first of two duplicates), written as
+    #: ``{related}`` in ``message`` so that readers can say it in their own units (file lines)
+    related: int | None = None
+
+    def describe(self, locate: Callable[[int], str] = lambda r: f"row {r}") -> str:
+        """The message, with the related row written by ``locate``."""
+        if self.related is None:
+            return self.message
+        return self.message.replace("{related}", locate(self.related))
 
 
 class PanelError(ValueError):
@@ -65,7 +74,7 @@ class PanelError(ValueError):
             where = "table" if p.row is None else f"row {p.row}"
             field = f", field {p.field!r}" if p.field else ""
             value = "" if p.value is None else f", value {p.value!r}"
-            lines.append(f"{where}{field}{value}: {p.message}")
+            lines.append(f"{where}{field}{value}: {p.describe()}")
         if self.total > len(self.problems):
             lines.append(f"... and {self.total - len(self.problems)} more problems")
         return "; ".join(lines)
@@ -203,7 +212,7 @@ class Panel:
             rows = np.flatnonzero(mask)
             total += len(rows)
             for r in rows[: max(0, MAX_PROBLEMS - len(problems))]:
-                problems.append(Problem(int(r), field, values.iloc[r], message))
+                problems.append(Problem(int(r), field, plain(values.iloc[r]), message))
 
         flag_pos, flag_labels = _codes(frame["flag"]) if "flag" in frame else (None, [])
         if flag_pos is not None:
@@ -258,7 +267,8 @@ class Panel:
             for r in rows[:MAX_PROBLEMS]:
                 k = (int(year_int[r]), regions[r_pos[r]], industries[i_pos[r]])
                 problems.append(Problem(int(r), "year,region,industry", ", ".join(map(str, k)),
-                                        f"duplicate key (first seen in row {int(first_of[cell[r]])})"))
+                                        "duplicate key (first seen at {related})",
+                                        related=int(first_of[cell[r]])))
             raise PanelError(problems, total=len(rows))
 
         data: dict[str, dict[int, sparse.csr_array]] = {m: {} for m in values}
@@ -481,6 +491,16 @@ class Panel:
         out.region_hierarchy = self.region_hierarchy
         out.industry_hierarchy = self.industry_hierarchy
         return out
+
+
+def plain(value: object) -> object:
+    """A cell value as a plain Python value for messages (numpy scalars unwrapped, missing as
+    an empty string)."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
+        return ""
+    return value
 
 
 def _codes(series: pd.Series) -> tuple[np.ndarray, list[str]]:

@@ -30,20 +30,30 @@ class Source(Protocol):
     def open(self, path: str | Path, **options: Any) -> Panel: ...
 
 
+class RowLocator(Protocol):
+    """Where a 0-based row of a table read from a file is in that file."""
+
+    unit: str  # "line" or "row"
+
+    def __call__(self, row: int) -> int: ...
+
+
 @dataclass(frozen=True)
 class Located:
-    """A problem placed in a file: ``line`` is the line number (CSV) or 1-based row (Parquet)."""
+    """A problem placed in a file: ``line`` is the line number (text files) or 1-based row
+    (Parquet), as ``unit`` says; ``message`` refers to other rows in the same units."""
 
     path: str
     line: int | None
-    unit: str  # "line" or "row"
+    unit: str
     problem: Problem
+    message: str
 
     def __str__(self) -> str:
         where = self.path if self.line is None else f"{self.path}, {self.unit} {self.line}"
         field = f", column {self.problem.field!r}" if self.problem.field else ""
         value = "" if self.problem.value is None else f", value {self.problem.value!r}"
-        return f"{where}{field}{value}: {self.problem.message}"
+        return f"{where}{field}{value}: {self.message}"
 
 
 class InputError(ValueError):
@@ -64,11 +74,16 @@ class InputError(ValueError):
         super().__init__("\n".join(lines))
 
     @classmethod
-    def from_panel_error(cls, path: str | Path, err: PanelError, *, first_line: int,
-                         unit: str = "line") -> InputError:
-        """Translate 0-based frame rows into file lines (``first_line`` = line of row 0)."""
+    def from_panel_error(cls, path: str | Path, err: PanelError,
+                         locate: RowLocator) -> InputError:
+        """Translate the 0-based frame rows of ``err`` into lines (or rows) of the file."""
+
+        def where(row: int) -> str:
+            return f"{locate.unit} {locate(row)}"
+
         located = [
-            Located(str(path), None if p.row is None else p.row + first_line, unit, p)
+            Located(str(path), None if p.row is None else locate(p.row), locate.unit, p,
+                    p.describe(where))
             for p in err.problems
         ]
         return cls(path, located, total=err.total)

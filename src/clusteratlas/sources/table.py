@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import csv
+import gzip
 import warnings
 from pathlib import Path
 from typing import Any, ClassVar
@@ -14,7 +16,7 @@ from clusteratlas.observatory.definitions import ClusterDefinitions, Definitions
 from clusteratlas.observatory.hierarchy import Hierarchy
 from clusteratlas.observatory.panel import ExtraColumnsWarning, Panel, PanelError
 
-from clusteratlas.sources.base import InputError, Located
+from clusteratlas.sources.base import InputError, RowLocator
 
 __all__ = ["LongTableSource", "read_definitions", "read_table"]
 
@@ -31,11 +33,52 @@ def _kind(path: Path) -> str | None:
     return None
 
 
-def read_table(path: str | Path) -> tuple[pd.DataFrame, int, str]:
-    """Read a CSV/Parquet file with every column as text.
+class ParquetRows:
+    """Parquet rows are numbered from 1."""
 
-    Returns the frame, the file line (or row) number of its first data row, and the unit
-    (``"line"`` for text files, ``"row"`` for Parquet).
+    unit = "row"
+
+    def __call__(self, row: int) -> int:
+        return row + 1
+
+
+class TextLines:
+    """Line numbers of the records of a CSV/TSV file, found only when a message needs them.
+
+    Blank lines (which the reader skips) and line breaks inside quoted values are counted, so
+    the number is the line where the record starts in the file.
+    """
+
+    unit = "line"
+
+    def __init__(self, path: Path, sep: str) -> None:
+        self.path, self.sep = path, sep
+        self._starts: list[int] | None = None
+
+    def __call__(self, row: int) -> int:
+        if self._starts is None:
+            self._starts = self._scan()
+        # records after the header; fall back to the simple count if the scan was short
+        return self._starts[row + 1] if row + 1 < len(self._starts) else row + 2
+
+    def _scan(self) -> list[int]:
+        opener = gzip.open if self.path.name.lower().endswith(".gz") else open
+        starts: list[int] = []
+        with opener(self.path, "rt", encoding="utf-8-sig", newline="") as f:
+            reader = csv.reader(f, delimiter=self.sep)
+            previous_end = 0
+            for record in reader:
+                if record:  # the reader skips blank lines too
+                    starts.append(previous_end + 1)
+                previous_end = reader.line_num
+        return starts
+
+
+def read_table(path: str | Path) -> tuple[pd.DataFrame, ParquetRows | TextLines]:
+    """Read a CSV/TSV/Parquet file with every column as text (Parquet keeps its types).
+
+    Returns the frame and a locator that turns a 0-based frame row into the line (text) or
+    1-based row (Parquet) of the file, for error messages.
     """
     path = Path(path)
     if not path.exists():
@@ -43,18 +86,19 @@ def read_table(path: str | Path) -> tuple[pd.DataFrame, int, str]:
     kind = _kind(path)
     if kind is None:
         raise InputError(path, message=f"{path}: unknown file type (use .csv, .tsv or .parquet)")
+    sep = "\t" if ".tsv" in path.name.lower() else ","
     try:
         if kind == "parquet":
             frame = pd.read_parquet(path)
-            frame.columns = [str(c).strip().lower() for c in frame.columns]
-            return frame, 1, "row"
-        sep = "\t" if ".tsv" in path.name.lower() else ","
-        frame = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, na_filter=False,
-                            skipinitialspace=True, encoding="utf-8-sig")
+            locate: ParquetRows | TextLines = ParquetRows()
+        else:
+            frame = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False,
+                                na_filter=False, skipinitialspace=True, encoding="utf-8-sig")
+            locate = TextLines(path, sep)
     except (ValueError, OSError, UnicodeDecodeError) as exc:
         raise InputError(path, message=f"{path}: cannot be read as {kind}: {exc}") from None
     frame.columns = [str(c).strip().lower() for c in frame.columns]
-    return frame, 2, "line"
+    return frame, locate
 
 
 class LongTableSource:
@@ -73,14 +117,14 @@ class LongTableSource:
              industry_hierarchy: Hierarchy | None = None, **options: Any) -> Panel:
         if options:
             raise TypeError(f"unknown options for the table source: {', '.join(options)}")
-        frame, first, unit = read_table(path)
+        frame, locate = read_table(path)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", ExtraColumnsWarning)
             try:
                 panel = Panel.from_frame(frame, region_hierarchy=region_hierarchy,
                                          industry_hierarchy=industry_hierarchy)
             except PanelError as err:
-                raise InputError.from_panel_error(path, err, first_line=first, unit=unit) from None
+                raise InputError.from_panel_error(path, err, locate) from None
         for w in caught:
             warnings.warn(f"{path}: {w.message}", w.category, stacklevel=2)
         return panel
@@ -99,7 +143,7 @@ def read_definitions(path: str | Path, *, vintage: str | None = None) -> Cluster
     as published: its ``naics``, ``cluster_code``, ``cluster_name`` and ``traded_local``
     columns, for one NAICS edition (``vintage``; by default the newest in the file).
     """
-    frame, first, unit = read_table(path)
+    frame, locate = read_table(path)
     if CMP_COLUMNS <= set(frame.columns):
         vintages = sorted(frame["naics_vintage"].str.strip().unique())
         chosen = vintage if vintage is not None else vintages[-1]
@@ -108,7 +152,7 @@ def read_definitions(path: str | Path, *, vintage: str | None = None) -> Cluster
                 f"{path}: NAICS vintage {chosen!r} is not in the file (it has "
                 f"{', '.join(vintages)})"))
         keep = frame["naics_vintage"].str.strip() == chosen
-        first_lines = np.flatnonzero(keep.to_numpy()) + first
+        kept_rows = np.flatnonzero(keep.to_numpy())
         frame = pd.DataFrame({
             "industry": frame.loc[keep, "naics"], "cluster": frame.loc[keep, "cluster_code"],
             "cluster_name": frame.loc[keep, "cluster_name"],
@@ -117,10 +161,19 @@ def read_definitions(path: str | Path, *, vintage: str | None = None) -> Cluster
         try:
             return ClusterDefinitions.from_frame(frame)
         except DefinitionsError as err:
-            located = [Located(str(path), None if p.row is None else int(first_lines[p.row]),
-                               unit, p) for p in err.problems]
-            raise InputError(path, located, total=err.total) from None
+            raise InputError.from_panel_error(
+                path, err, _Subset(locate, kept_rows)) from None
     try:
         return ClusterDefinitions.from_frame(frame)
     except DefinitionsError as err:
-        raise InputError.from_panel_error(path, err, first_line=first, unit=unit) from None
+        raise InputError.from_panel_error(path, err, locate) from None
+
+
+class _Subset:
+    """Locates rows of a frame made of some rows (``rows``) of the file's table."""
+
+    def __init__(self, locate: RowLocator, rows: np.ndarray) -> None:
+        self.locate, self.rows, self.unit = locate, rows, locate.unit
+
+    def __call__(self, row: int) -> int:
+        return self.locate(int(self.rows[row]))
