@@ -31,7 +31,6 @@ TARGET_SECONDS, TARGET_GB, TARGET_SPEEDUP = 10.0, 3.0, 5.0
 def pandas_cluster_table(df):  # noqa: ANN001, ANN201 - benchmark baseline
     """A straightforward pandas implementation of the clusters table (each industry its own
     cluster, reference = sum of regions, total base, default thresholds)."""
-    import numpy as np
     import pandas as pd
 
     df = df.rename(columns={"industry": "cluster"})
@@ -84,7 +83,7 @@ def _child(method: str, n_regions: int, n_industries: int) -> None:
     from clusteratlas.observatory import cluster_table
     from clusteratlas.sources.synthetic import random_panel, random_panel_frame
 
-    args = dict(n_years=YEARS, zero_share=ZERO_SHARE, seed=SEED)
+    args = {"n_years": YEARS, "zero_share": ZERO_SHARE, "seed": SEED}
     if method == "clusteratlas":
         panel = random_panel(n_regions, n_industries, **args)
         before = _peak_gb()
@@ -97,14 +96,19 @@ def _child(method: str, n_regions: int, n_industries: int) -> None:
         start = time.perf_counter()
         table = pandas_cluster_table(frame)
         seconds = time.perf_counter() - start
-    print(json.dumps({"seconds": seconds, "peak_gb": _peak_gb(), "input_gb": before,
-                      "rows": len(table)}))
+    print(
+        json.dumps(
+            {"seconds": seconds, "peak_gb": _peak_gb(), "input_gb": before, "rows": len(table)}
+        )
+    )
 
 
 def _run(method: str, n_regions: int, n_industries: int) -> dict[str, float]:
     out = subprocess.run(
         [sys.executable, __file__, "--child", method, str(n_regions), str(n_industries)],
-        check=True, capture_output=True, text=True,
+        check=True,
+        capture_output=True,
+        text=True,
     )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -116,15 +120,25 @@ def _agree(n_regions: int, n_industries: int) -> bool:
     from clusteratlas.observatory import cluster_table
     from clusteratlas.sources.synthetic import random_panel, random_panel_frame
 
-    args = dict(n_years=YEARS, zero_share=ZERO_SHARE, seed=SEED)
+    args = {"n_years": YEARS, "zero_share": ZERO_SHARE, "seed": SEED}
     ours = cluster_table(random_panel(n_regions, n_industries, **args))
     base = pandas_cluster_table(random_panel_frame(n_regions, n_industries, **args))
     if len(ours) != len(base):
         return False
-    ok = all(np.allclose(ours[c].to_numpy(float), base[c].to_numpy(float), rtol=1e-9)
-             for c in ("employment", "region_share", "cluster_share", "lq", "wage"))
-    for c in ("size_star", "specialisation_star", "focus_star", "stars", "qualifying",
-              "significant", "strong", "strong10"):
+    ok = all(
+        np.allclose(ours[c].to_numpy(float), base[c].to_numpy(float), rtol=1e-9)
+        for c in ("employment", "region_share", "cluster_share", "lq", "wage")
+    )
+    for c in (
+        "size_star",
+        "specialisation_star",
+        "focus_star",
+        "stars",
+        "qualifying",
+        "significant",
+        "strong",
+        "strong10",
+    ):
         ok &= bool((ours[c].to_numpy(dtype=int) == base[c].to_numpy(dtype=int)).all())
     return ok
 
@@ -138,11 +152,15 @@ def main() -> None:
         _child(opts.child[0], int(opts.child[1]), int(opts.child[2]))
         return
     sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "src"))
-    print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores; "
-          f"{YEARS} years, {ZERO_SHARE:.0%} zero cells, seed {SEED}")
+    print(
+        f"python {sys.version.split()[0]}, {os.cpu_count()} cores; "
+        f"{YEARS} years, {ZERO_SHARE:.0%} zero cells, seed {SEED}"
+    )
     print(f"same table as the pandas baseline at {SCALES[0]}: {_agree(*SCALES[0])}")
-    header = (f"{'regions × industries':>22} {'rows':>11} {'ours s':>8} {'pandas s':>9} "
-              f"{'speed-up':>8} {'ours GB':>8} {'pandas GB':>9}")
+    header = (
+        f"{'regions × industries':>22} {'rows':>11} {'ours s':>8} {'pandas s':>9} "
+        f"{'speed-up':>8} {'ours GB':>8} {'pandas GB':>9}"
+    )
     print(header)
     scales = SCALES[:2] if opts.quick else SCALES
     verdict = ""
@@ -150,14 +168,21 @@ def main() -> None:
         ours = _run("clusteratlas", n_r, n_i)
         base = _run("pandas", n_r, n_i)
         speedup = base["seconds"] / ours["seconds"]
-        print(f"{f'{n_r:,} × {n_i:,}':>22} {ours['rows']:>11,} {ours['seconds']:>8.2f} "
-              f"{base['seconds']:>9.2f} {speedup:>7.1f}× {ours['peak_gb']:>8.2f} "
-              f"{base['peak_gb']:>9.2f}")
+        print(
+            f"{f'{n_r:,} × {n_i:,}':>22} {ours['rows']:>11,} {ours['seconds']:>8.2f} "
+            f"{base['seconds']:>9.2f} {speedup:>7.1f}× {ours['peak_gb']:>8.2f} "
+            f"{base['peak_gb']:>9.2f}"
+        )
         if (n_r, n_i) == SCALES[-1]:
-            ok = (ours["seconds"] <= TARGET_SECONDS and ours["peak_gb"] <= TARGET_GB
-                  and speedup >= TARGET_SPEEDUP)
-            verdict = (f"target at {n_r:,} × {n_i:,}: ≤ {TARGET_SECONDS:g} s, ≤ {TARGET_GB:g} GB, "
-                       f"≥ {TARGET_SPEEDUP:g}× pandas → {'MET' if ok else 'NOT MET'}")
+            ok = (
+                ours["seconds"] <= TARGET_SECONDS
+                and ours["peak_gb"] <= TARGET_GB
+                and speedup >= TARGET_SPEEDUP
+            )
+            verdict = (
+                f"target at {n_r:,} × {n_i:,}: ≤ {TARGET_SECONDS:g} s, ≤ {TARGET_GB:g} GB, "
+                f"≥ {TARGET_SPEEDUP:g}× pandas → {'MET' if ok else 'NOT MET'}"
+            )
     if verdict:
         print(verdict)
 

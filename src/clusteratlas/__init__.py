@@ -1,3 +1,3 @@
-"""Cluster Atlas: regional innovation clusters, from statistics to partner search and matchmaking."""
+"""Cluster Atlas: regional innovation clusters, from statistics to partners and matchmaking."""
 
 __version__ = "0.1.0.dev0"

@@ -31,9 +31,7 @@ GOOD_PANEL = (
     "2016,01003,02,85,5,3700\n"
 )
 GOOD_DEFS = (
-    "industry,cluster,cluster_name,type\n"
-    "01,001,Automotive,traded\n"
-    "02,002,Local services,local\n"
+    "industry,cluster,cluster_name,type\n01,001,Automotive,traded\n02,002,Local services,local\n"
 )
 SENTINEL = "sentinel,content\n1,2\n"
 
@@ -62,52 +60,84 @@ def assert_bad_input(result, expected: str) -> None:
 # (name, panel text, definitions text, expected message with {panel} / {defs} placeholders)
 BAD_INPUTS = [
     pytest.param(
-        "year,region,employment\n2015,R1,5\n", GOOD_DEFS,
+        "year,region,employment\n2015,R1,5\n",
+        GOOD_DEFS,
         "{panel}, column 'industry': missing required column (found: year, region, employment)",
-        id="missing-column"),
+        id="missing-column",
+    ),
     pytest.param("", GOOD_DEFS, "{panel}: cannot be read as csv: ", id="empty-file"),
     pytest.param(HEADER, GOOD_DEFS, "{panel}: the table has no rows", id="header-only"),
     pytest.param(
-        HEADER + "2015,R1,01,5\n2015,R1,02,12a\n", GOOD_DEFS,
-        "{panel}, line 3, column 'employment', value '12a': not a number", id="non-numeric"),
+        HEADER + "2015,R1,01,5\n2015,R1,02,12a\n",
+        GOOD_DEFS,
+        "{panel}, line 3, column 'employment', value '12a': not a number",
+        id="non-numeric",
+    ),
     pytest.param(
-        HEADER + "2015,R1,01,-5\n", GOOD_DEFS,
-        "{panel}, line 2, column 'employment', value '-5': negative value", id="negative"),
+        HEADER + "2015,R1,01,-5\n",
+        GOOD_DEFS,
+        "{panel}, line 2, column 'employment', value '-5': negative value",
+        id="negative",
+    ),
     pytest.param(
-        HEADER + "2015,R1,01,5\n2015.5,R1,02,5\n", GOOD_DEFS,
+        HEADER + "2015,R1,01,5\n2015.5,R1,02,5\n",
+        GOOD_DEFS,
         "{panel}, line 3, column 'year', value '2015.5': year must be a whole number",
-        id="fractional-year"),
+        id="fractional-year",
+    ),
     pytest.param(
-        HEADER + "abc,R1,01,5\n", GOOD_DEFS,
+        HEADER + "abc,R1,01,5\n",
+        GOOD_DEFS,
         "{panel}, line 2, column 'year', value 'abc': year must be a whole number",
-        id="text-year"),
+        id="text-year",
+    ),
     pytest.param(
-        HEADER + "2015,,01,5\n", GOOD_DEFS,
-        "{panel}, line 2, column 'region', value '': empty code", id="empty-region"),
+        HEADER + "2015,,01,5\n",
+        GOOD_DEFS,
+        "{panel}, line 2, column 'region', value '': empty code",
+        id="empty-region",
+    ),
     pytest.param(
-        HEADER + "2015,R1,01,5\n2015,R1,01,6\n", GOOD_DEFS,
+        HEADER + "2015,R1,01,5\n2015,R1,01,6\n",
+        GOOD_DEFS,
         "{panel}, line 3, column 'year,region,industry', value '2015, R1, 01': "
-        "duplicate key (first seen at line 2)", id="duplicate-key"),
+        "duplicate key (first seen at line 2)",
+        id="duplicate-key",
+    ),
     pytest.param(
-        HEADER + "2015,R1,01,\n", GOOD_DEFS,
+        HEADER + "2015,R1,01,\n",
+        GOOD_DEFS,
         "{panel}, line 2, column 'employment', value '': employment is empty; give a number, "
-        "or a flag saying why it is missing", id="empty-employment-no-flag"),
+        "or a flag saying why it is missing",
+        id="empty-employment-no-flag",
+    ),
     pytest.param(
-        GOOD_PANEL, "industry,cluster,cluster_name,type\n01,A,Alpha,\n02,B,Beta,\n01,B,Beta,\n",
+        GOOD_PANEL,
+        "industry,cluster,cluster_name,type\n01,A,Alpha,\n02,B,Beta,\n01,B,Beta,\n",
         "{defs}, line 4, column 'industry', value '01': industry mapped twice: to cluster 'A' "
-        "at line 2 and to 'B' here", id="defs-industry-twice"),
+        "at line 2 and to 'B' here",
+        id="defs-industry-twice",
+    ),
     pytest.param(
-        GOOD_PANEL, "industry,cluster,cluster_name,type\n01,A,Alpha,export\n",
+        GOOD_PANEL,
+        "industry,cluster,cluster_name,type\n01,A,Alpha,export\n",
         "{defs}, line 2, column 'type', value 'export': type must be 'traded' or 'local' "
-        "(or empty)", id="defs-unknown-type"),
+        "(or empty)",
+        id="defs-unknown-type",
+    ),
     pytest.param(
-        GOOD_PANEL, "industry,cluster,cluster_name,type\n01,A,Alpha,\n02,A,Other,\n",
+        GOOD_PANEL,
+        "industry,cluster,cluster_name,type\n01,A,Alpha,\n02,A,Other,\n",
         "{defs}, line 3, column 'cluster_name', value 'Other': cluster 'A' has cluster_name "
-        "'Alpha' at line 2", id="defs-two-names"),
+        "'Alpha' at line 2",
+        id="defs-two-names",
+    ),
     pytest.param(
-        GOOD_PANEL, "industry,cluster_name,type\n01,Alpha,traded\n",
-        "{defs}, column 'cluster': missing required column (found: industry, cluster_name, "
-        "type)", id="defs-missing-cluster"),
+        GOOD_PANEL,
+        "industry,cluster_name,type\n01,Alpha,traded\n",
+        "{defs}, column 'cluster': missing required column (found: industry, cluster_name, type)",
+        id="defs-missing-cluster",
+    ),
 ]
 
 
@@ -124,8 +154,9 @@ def test_clusters_bad_input_exits_3_without_output(tmp_path, panel_text, defs_te
 
 
 @pytest.mark.parametrize(("panel_text", "defs_text", "expected"), BAD_INPUTS)
-def test_clusters_bad_input_leaves_existing_output_untouched(tmp_path, panel_text, defs_text,
-                                                            expected):
+def test_clusters_bad_input_leaves_existing_output_untouched(
+    tmp_path, panel_text, defs_text, expected
+):
     panel = write(tmp_path, "panel.csv", panel_text)
     defs = write(tmp_path, "defs.csv", defs_text)
     out = write(tmp_path, "out.csv", SENTINEL)
@@ -153,12 +184,14 @@ def test_clusters_non_numeric_prints_exactly_one_error_line(tmp_path):
 
 def test_clusters_parquet_bad_value_reports_row(tmp_path):
     panel = tmp_path / "panel.parquet"
-    pd.DataFrame({
-        "year": ["2015", "2015", "2015"],
-        "region": ["R1", "R1", "R1"],
-        "industry": ["01", "02", "03"],
-        "employment": ["1", "2", "12a"],
-    }).to_parquet(panel)
+    pd.DataFrame(
+        {
+            "year": ["2015", "2015", "2015"],
+            "region": ["R1", "R1", "R1"],
+            "industry": ["01", "02", "03"],
+            "employment": ["1", "2", "12a"],
+        }
+    ).to_parquet(panel)
     out = tmp_path / "out.csv"
 
     result = invoke("clusters", panel, "--out", out)
@@ -205,7 +238,7 @@ def test_clusters_year_not_in_panel_lists_years(tmp_path):
 
     result = invoke("clusters", panel, "--year", "2030", "--out", out)
 
-    assert_bad_input(result, "year 2030 is not in the panel (years: 2015, 2016)")
+    assert_bad_input(result, "year 2030 is not in the panel (years: 2015–2016)")
     assert out.read_text(encoding="utf-8") == SENTINEL
 
 
@@ -215,7 +248,7 @@ def test_clusters_base_year_not_in_panel_lists_years(tmp_path):
 
     result = invoke("clusters", panel, "--base-year", "1999", "--out", out)
 
-    assert_bad_input(result, "year 1999 is not in the panel (years: 2015, 2016)")
+    assert_bad_input(result, "year 1999 is not in the panel (years: 2015–2016)")
     assert not out.exists()
 
 
@@ -225,8 +258,10 @@ def test_clusters_unknown_reference_region_exits_3(tmp_path):
 
     result = invoke("clusters", panel, "--reference-region", "XX", "--out", out)
 
-    assert_bad_input(result, "--reference-region 'XX' is not a region of the panel "
-                             "(regions include 01001, 01003)")
+    assert_bad_input(
+        result,
+        "--reference-region 'XX' is not a region of the panel (regions include 01001, 01003)",
+    )
     assert not out.exists()
 
 
@@ -236,8 +271,11 @@ def test_clusters_unknown_output_extension_fails_before_reading(tmp_path):
 
     result = invoke("clusters", panel, "--out", out)
 
-    assert_bad_input(result, f"{out}: cannot tell the output format from the extension; use one of "
-                             ".csv, .csv.gz, .tsv, .parquet, .json, .duckdb")
+    assert_bad_input(
+        result,
+        f"{out}: cannot tell the output format from the extension; use one of "
+        ".csv, .csv.gz, .tsv, .parquet, .json, .duckdb",
+    )
     assert "no such file" not in result.output
     assert not out.exists()
 
@@ -254,14 +292,18 @@ def test_clusters_output_folder_missing_exits_3(tmp_path):
 
 def test_clusters_lq_base_type_without_types_exits_3(tmp_path):
     panel = write(tmp_path, "panel.csv", GOOD_PANEL)
-    defs = write(tmp_path, "defs.csv",
-                 "industry,cluster,cluster_name,type\n01,001,Automotive,\n02,002,Services,\n")
+    defs = write(
+        tmp_path,
+        "defs.csv",
+        "industry,cluster,cluster_name,type\n01,001,Automotive,\n02,002,Services,\n",
+    )
     out = tmp_path / "out.csv"
 
     result = invoke("clusters", panel, "--definitions", defs, "--lq-base", "type", "--out", out)
 
-    assert_bad_input(result, "needs a type (traded or local) for every cluster; 2 have none, "
-                             "e.g. 001, 002")
+    assert_bad_input(
+        result, "needs a type (traded or local) for every cluster; 2 have none, e.g. 001, 002"
+    )
     assert not out.exists()
 
 
@@ -279,8 +321,11 @@ def test_shiftshare_without_base_year_is_usage_error(tmp_path):
 
 # ---------------------------------------------------------------- warnings on good input
 def test_clusters_extra_columns_warns_and_writes(tmp_path):
-    panel = write(tmp_path, "panel.csv",
-                  "year,region,industry,employment,note\n2015,R1,01,5,x\n2015,R2,01,3,y\n")
+    panel = write(
+        tmp_path,
+        "panel.csv",
+        "year,region,industry,employment,note\n2015,R1,01,5,x\n2015,R2,01,3,y\n",
+    )
     out = tmp_path / "out.csv"
 
     result = invoke("clusters", panel, "--out", out)
@@ -373,8 +418,7 @@ def test_clusters_json_output_keeps_full_precision(tmp_path, parquet_reference):
 
     assert result.exit_code == 0, result.output
     frame = read_back(out, parquet_reference)
-    pd.testing.assert_frame_equal(normalise(frame), normalise(parquet_reference),
-                                  check_exact=True)
+    pd.testing.assert_frame_equal(normalise(frame), normalise(parquet_reference), check_exact=True)
 
 
 def test_clusters_parquet_output_keeps_codes_and_rows(parquet_reference):
@@ -383,12 +427,19 @@ def test_clusters_parquet_output_keeps_codes_and_rows(parquet_reference):
     keys = sorted(zip(frame["year"], frame["region"], frame["cluster"], strict=True))
 
     assert keys == [
-        (2015, "01001", "001"), (2015, "01001", "002"), (2015, "01003", "001"),
-        (2015, "01003", "002"), (2016, "01001", "001"), (2016, "01001", "002"),
-        (2016, "01003", "001"), (2016, "01003", "002"),
+        (2015, "01001", "001"),
+        (2015, "01001", "002"),
+        (2015, "01003", "001"),
+        (2015, "01003", "002"),
+        (2016, "01001", "001"),
+        (2016, "01001", "002"),
+        (2016, "01003", "001"),
+        (2016, "01003", "002"),
     ]
-    assert frame.loc[(frame["year"] == 2016) & (frame["region"] == "01001")
-                     & (frame["cluster"] == "001"), "employment"].tolist() == [110]
+    assert frame.loc[
+        (frame["year"] == 2016) & (frame["region"] == "01001") & (frame["cluster"] == "001"),
+        "employment",
+    ].tolist() == [110]
 
 
 def test_clusters_csv_output_keeps_leading_zeros(tmp_path):

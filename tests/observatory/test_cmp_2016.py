@@ -29,21 +29,43 @@ def published(shared_data):
 
 @pytest.fixture(scope="module")
 def computed(published):
-    national = (published["emp_tl"] / published["cluster_emp_per_tf"]).groupby(
-        published["cluster_code_t"]).median().round()
-    areas = pd.DataFrame({
-        "year": published["year_t"], "region": published["region_code_t"],
-        "industry": published["cluster_code_t"], "employment": published["emp_tl"],
-        "establishments": published["est_tl"], "payroll": published["ap_tl"],
-    })
-    us = pd.DataFrame({"year": 2016, "region": "US", "industry": national.index,
-                       "employment": national.to_numpy(), "establishments": 0, "payroll": 0})
+    national = (
+        (published["emp_tl"] / published["cluster_emp_per_tf"])
+        .groupby(published["cluster_code_t"])
+        .median()
+        .round()
+    )
+    areas = pd.DataFrame(
+        {
+            "year": published["year_t"],
+            "region": published["region_code_t"],
+            "industry": published["cluster_code_t"],
+            "employment": published["emp_tl"],
+            "establishments": published["est_tl"],
+            "payroll": published["ap_tl"],
+        }
+    )
+    us = pd.DataFrame(
+        {
+            "year": 2016,
+            "region": "US",
+            "industry": national.index,
+            "employment": national.to_numpy(),
+            "establishments": 0,
+            "payroll": 0,
+        }
+    )
     clusters = published.drop_duplicates("cluster_code_t")
-    definitions = ClusterDefinitions.from_frame(pd.DataFrame({
-        "industry": clusters["cluster_code_t"], "cluster": clusters["cluster_code_t"],
-        "cluster_name": clusters["cluster_name_t"],
-        "type": np.where(clusters["traded_b"], "traded", "local"),
-    }))
+    definitions = ClusterDefinitions.from_frame(
+        pd.DataFrame(
+            {
+                "industry": clusters["cluster_code_t"],
+                "cluster": clusters["cluster_code_t"],
+                "cluster_name": clusters["cluster_name_t"],
+                "type": np.where(clusters["traded_b"], "traded", "local"),
+            }
+        )
+    )
     panel = Panel.from_frame(pd.concat([areas, us], ignore_index=True))
     table = cluster_table(panel, definitions, reference_region="US", lq_base="type")
     return table.assign(region=table["region"].astype(str), cluster=table["cluster"].astype(str))
@@ -57,8 +79,9 @@ def test_national_totals_recovered_from_the_file_agree_across_areas(published):
     assert spread.max() < 1e-6
     traded = published["traded_b"]
     national = implied.groupby(published["cluster_code_t"]).median().round()
-    by_type = national.groupby(published.drop_duplicates("cluster_code_t")
-                               .set_index("cluster_code_t")["traded_b"]).sum()
+    by_type = national.groupby(
+        published.drop_duplicates("cluster_code_t").set_index("cluster_code_t")["traded_b"]
+    ).sum()
     assert by_type[True] == 45_242_109  # national traded employment, shared/data/README.md
     assert by_type[False] == 81_486_213  # national local employment
     assert traded.sum() > 0
@@ -67,8 +90,13 @@ def test_national_totals_recovered_from_the_file_agree_across_areas(published):
 def test_cmp_2016_lq_and_shares_match_published(published, computed):
     present = published[published["emp_tl"] > 0]
 
-    merged = present.merge(computed, left_on=["region_code_t", "cluster_code_t"],
-                           right_on=["region", "cluster"], how="left", validate="1:1")
+    merged = present.merge(
+        computed,
+        left_on=["region_code_t", "cluster_code_t"],
+        right_on=["region", "cluster"],
+        how="left",
+        validate="1:1",
+    )
 
     assert len(merged) == len(present) == len(computed)
     np.testing.assert_allclose(merged["lq"], merged["lq_tf"], rtol=1e-6)
@@ -78,8 +106,12 @@ def test_cmp_2016_lq_and_shares_match_published(published, computed):
 
 @pytest.mark.parametrize("flag", FLAGS)
 def test_cmp_2016_flags_match_published_with_no_mismatch(published, computed, flag):
-    merged = published.merge(computed, left_on=["region_code_t", "cluster_code_t"],
-                             right_on=["region", "cluster"], how="left")
+    merged = published.merge(
+        computed,
+        left_on=["region_code_t", "cluster_code_t"],
+        right_on=["region", "cluster"],
+        how="left",
+    )
     traded = merged["traded_b"].to_numpy()
 
     ours = merged[flag].astype("boolean").fillna(False).to_numpy(dtype=bool)

@@ -7,18 +7,29 @@ pytestmark = pytest.mark.unit
 
 
 def _defs(**extra):
-    frame = pd.DataFrame({
-        "industry": ["a1", "a2", "b1"], "cluster": ["A", "A", "B"],
-        "cluster_name": ["Alpha", "Alpha", "Beta"], "type": ["traded", "traded", "local"],
-    })
+    frame = pd.DataFrame(
+        {
+            "industry": ["a1", "a2", "b1"],
+            "cluster": ["A", "A", "B"],
+            "cluster_name": ["Alpha", "Alpha", "Beta"],
+            "type": ["traded", "traded", "local"],
+        }
+    )
     return frame.assign(**extra)
 
 
 def test_definitions_apply_aggregates_and_reports_unmapped():
-    panel = Panel.from_frame(pd.DataFrame({
-        "year": [2020] * 4, "region": ["r", "r", "r", "s"], "industry": ["a1", "a2", "zz", "b1"],
-        "employment": [10, 20, 30, 40], "flag": ["e", "", "", ""],
-    }))
+    panel = Panel.from_frame(
+        pd.DataFrame(
+            {
+                "year": [2020] * 4,
+                "region": ["r", "r", "r", "s"],
+                "industry": ["a1", "a2", "zz", "b1"],
+                "employment": [10, 20, 30, 40],
+                "flag": ["e", "", "", ""],
+            }
+        )
+    )
     defs = ClusterDefinitions.from_frame(_defs())
 
     clustered, report = defs.apply(panel)
@@ -32,12 +43,21 @@ def test_definitions_apply_aggregates_and_reports_unmapped():
 
 
 def test_definitions_reject_industry_mapped_twice():
-    frame = pd.concat([_defs(), pd.DataFrame([{"industry": "a1", "cluster": "B",
-                                               "cluster_name": "Beta", "type": "local"}])],
-                      ignore_index=True)
+    frame = pd.concat(
+        [
+            _defs(),
+            pd.DataFrame(
+                [{"industry": "a1", "cluster": "B", "cluster_name": "Beta", "type": "local"}]
+            ),
+        ],
+        ignore_index=True,
+    )
 
-    with pytest.raises(DefinitionsError, match=r"row 3, field 'industry', value 'a1': industry "
-                       r"mapped twice: to cluster 'A' at row 0 and to 'B' here"):
+    with pytest.raises(
+        DefinitionsError,
+        match=r"row 3, field 'industry', value 'a1': industry "
+        r"mapped twice: to cluster 'A' at row 0 and to 'B' here",
+    ):
         ClusterDefinitions.from_frame(frame)
 
 

@@ -8,14 +8,16 @@ pytestmark = pytest.mark.unit
 
 
 def _frame():
-    return pd.DataFrame({
-        "year": [2020, 2020, 2020, 2020, 2021],
-        "region": ["DE111", "DE112", "DE121", "DE111", "DE111"],
-        "industry": ["10.11", "10.12", "10.11", "29.10", "10.11"],
-        "employment": [10.0, 20.0, 30.0, 40.0, 15.0],
-        "establishments": [1, 2, 3, 4, 2],
-        "flag": ["", "e", "c", "", ""],
-    })
+    return pd.DataFrame(
+        {
+            "year": [2020, 2020, 2020, 2020, 2021],
+            "region": ["DE111", "DE112", "DE121", "DE111", "DE111"],
+            "industry": ["10.11", "10.12", "10.11", "29.10", "10.11"],
+            "employment": [10.0, 20.0, 30.0, 40.0, 15.0],
+            "establishments": [1, 2, 3, 4, 2],
+            "flag": ["", "e", "c", "", ""],
+        }
+    )
 
 
 def test_panel_from_frame_round_trips_through_to_frame():
@@ -24,8 +26,10 @@ def test_panel_from_frame_round_trips_through_to_frame():
     out = Panel.from_frame(frame).to_frame()
 
     expected = frame.sort_values(["year", "region", "industry"], ignore_index=True)
-    assert out[["year", "region", "industry"]].values.tolist() == \
-        expected[["year", "region", "industry"]].values.tolist()
+    assert (
+        out[["year", "region", "industry"]].values.tolist()
+        == expected[["year", "region", "industry"]].values.tolist()
+    )
     assert out["employment"].tolist() == expected["employment"].tolist()
     assert out["establishments"].tolist() == expected["establishments"].astype(float).tolist()
     assert out["flag"].tolist() == expected["flag"].tolist()
@@ -136,8 +140,9 @@ def test_hierarchy_nace_compact_eurostat_codes():
 
 
 def test_hierarchy_from_classification_file(shared_data):
-    codes = pd.read_csv(shared_data / "classifications" / "nuts_2021.csv", dtype=str,
-                        keep_default_na=False)
+    codes = pd.read_csv(
+        shared_data / "classifications" / "nuts_2021.csv", dtype=str, keep_default_na=False
+    )
 
     h = Hierarchy.from_frame(codes, name="NUTS 2021")
 

@@ -31,23 +31,32 @@ def panel_frames(draw, max_regions=7, max_industries=6, max_years=3):
     rows = [
         (y, f"R{r}", f"I{i}", e, s, e * 31)
         for (y, r, i), e, s in zip(
-            ((y, r, i) for y in years for r in range(n_r) for i in range(n_i)), emp, est,
+            ((y, r, i) for y in years for r in range(n_r) for i in range(n_i)),
+            emp,
+            est,
             strict=True,
         )
         if e > 0
     ]
     if not rows:
         rows = [(years[0], "R0", "I0", 1, 1, 31)]
-    return pd.DataFrame(rows, columns=["year", "region", "industry", "employment",
-                                       "establishments", "payroll"])
+    return pd.DataFrame(
+        rows, columns=["year", "region", "industry", "employment", "establishments", "payroll"]
+    )
 
 
 def _types(frame):
     inds = sorted(frame["industry"].unique())
-    return ClusterDefinitions.from_frame(pd.DataFrame({
-        "industry": inds, "cluster": inds, "cluster_name": inds,
-        "type": ["traded" if k % 2 == 0 else "local" for k in range(len(inds))],
-    }))
+    return ClusterDefinitions.from_frame(
+        pd.DataFrame(
+            {
+                "industry": inds,
+                "cluster": inds,
+                "cluster_name": inds,
+                "type": ["traded" if k % 2 == 0 else "local" for k in range(len(inds))],
+            }
+        )
+    )
 
 
 @SETTINGS
@@ -58,8 +67,9 @@ def test_lq_employment_weighted_mean_is_one(frame):
     table = cluster_table(panel)
 
     totals = frame.groupby(["year", "region"])["employment"].sum()
-    weights = totals.reindex(pd.MultiIndex.from_arrays(
-        [table["year"], table["region"].astype(str)])).to_numpy()
+    weights = totals.reindex(
+        pd.MultiIndex.from_arrays([table["year"], table["region"].astype(str)])
+    ).to_numpy()
     grand = frame.groupby("year")["employment"].sum()
     weighted = (table["lq"] * weights).groupby([table["year"], table["cluster"].astype(str)]).sum()
     expected = 1.0 * np.ones(len(weighted))
@@ -78,13 +88,22 @@ def test_lq_type_base_weighted_mean_is_one_within_type(frame):
 
     frame = frame.assign(type=kind.reindex(frame["industry"]).to_numpy())
     region_type = frame.groupby(["year", "region", "type"])["employment"].sum()
-    weights = region_type.reindex(pd.MultiIndex.from_arrays(
-        [table["year"], table["region"].astype(str), table["type"].astype(str)])).to_numpy()
-    weighted = (table["lq"] * weights).groupby(
-        [table["year"], table["cluster"].astype(str), table["type"].astype(str)]).sum()
+    weights = region_type.reindex(
+        pd.MultiIndex.from_arrays(
+            [table["year"], table["region"].astype(str), table["type"].astype(str)]
+        )
+    ).to_numpy()
+    weighted = (
+        (table["lq"] * weights)
+        .groupby([table["year"], table["cluster"].astype(str), table["type"].astype(str)])
+        .sum()
+    )
     type_total = frame.groupby(["year", "type"])["employment"].sum()
-    denom = type_total.reindex(pd.MultiIndex.from_arrays(
-        [weighted.index.get_level_values(0), weighted.index.get_level_values(2)])).to_numpy()
+    denom = type_total.reindex(
+        pd.MultiIndex.from_arrays(
+            [weighted.index.get_level_values(0), weighted.index.get_level_values(2)]
+        )
+    ).to_numpy()
     np.testing.assert_allclose(weighted.to_numpy() / denom, 1.0, rtol=1e-9)
 
 
@@ -126,8 +145,10 @@ def test_results_invariant_to_row_order(frame, random):
     b = cluster_table(Panel.from_frame(shuffled), defs, base_year=int(frame["year"].min()))
 
     pd.testing.assert_frame_equal(a, b)
-    pd.testing.assert_frame_equal(region_indices(Panel.from_frame(frame), defs),
-                                  region_indices(Panel.from_frame(shuffled), defs))
+    pd.testing.assert_frame_equal(
+        region_indices(Panel.from_frame(frame), defs),
+        region_indices(Panel.from_frame(shuffled), defs),
+    )
 
 
 @SETTINGS
@@ -137,16 +158,32 @@ def test_results_invariant_to_scaling(frame):
     # percentile threshold must come out the same; any factor must leave shares unchanged.
     defs = _types(frame)
     base = cluster_table(Panel.from_frame(frame), defs)
-    scaled4 = cluster_table(Panel.from_frame(frame.assign(
-        employment=frame["employment"] * 4, establishments=frame["establishments"] * 4,
-        payroll=frame["payroll"] * 4)), defs)
-    scaled3 = cluster_table(Panel.from_frame(frame.assign(employment=frame["employment"] * 3)),
-                            defs)
+    scaled4 = cluster_table(
+        Panel.from_frame(
+            frame.assign(
+                employment=frame["employment"] * 4,
+                establishments=frame["establishments"] * 4,
+                payroll=frame["payroll"] * 4,
+            )
+        ),
+        defs,
+    )
+    scaled3 = cluster_table(
+        Panel.from_frame(frame.assign(employment=frame["employment"] * 3)), defs
+    )
 
     cols = ["lq", "region_share", "cluster_share", "wage"]
     pd.testing.assert_frame_equal(base[cols], scaled4[cols])
-    flags = ["size_star", "specialisation_star", "focus_star", "stars", "qualifying",
-             "significant", "strong", "strong10"]
+    flags = [
+        "size_star",
+        "specialisation_star",
+        "focus_star",
+        "stars",
+        "qualifying",
+        "significant",
+        "strong",
+        "strong10",
+    ]
     pd.testing.assert_frame_equal(base[flags], scaled4[flags])
     np.testing.assert_allclose(scaled3["lq"], base["lq"], rtol=1e-12)
 
@@ -159,8 +196,12 @@ def test_region_and_industry_indices_lie_in_their_ranges(frame):
     regions = region_indices(panel)
     industries = industry_indices(panel)
 
-    n = frame.groupby(["year", "region"])["industry"].nunique().reindex(
-        pd.MultiIndex.from_frame(regions[["year", "region"]])).to_numpy()
+    n = (
+        frame.groupby(["year", "region"])["industry"]
+        .nunique()
+        .reindex(pd.MultiIndex.from_frame(regions[["year", "region"]]))
+        .to_numpy()
+    )
     assert (regions["herfindahl"] >= 1 / n - 1e-12).all()
     assert (regions["herfindahl"] <= 1 + 1e-12).all()
     assert (regions["entropy"] <= np.log(n) + 1e-12).all()
@@ -177,7 +218,10 @@ def test_region_and_industry_indices_lie_in_their_ranges(frame):
 def test_stars_are_the_sum_of_the_three_stars(frame):
     table = cluster_table(Panel.from_frame(frame))
 
-    total = (table["size_star"].astype(int) + table["specialisation_star"].astype(int)
-             + table["focus_star"].astype(int))
+    total = (
+        table["size_star"].astype(int)
+        + table["specialisation_star"].astype(int)
+        + table["focus_star"].astype(int)
+    )
     assert (table["stars"] == total).all()
     assert (table["specialisation_star"] == (table["lq"] >= 2)).all()

@@ -19,6 +19,9 @@ def test_us_benchmark_definitions_read_as_published(shared_data):
 def test_us_benchmark_definitions_unknown_vintage_is_a_clear_error(shared_data):
     path = shared_data / "cmp_cluster_naics_definitions_1997_2012.csv"
 
-    with pytest.raises(InputError, match=r"NAICS vintage '2022' is not in the file \(it has "
-                       r"1997, 2002, 2007, 2012\)"):
+    with pytest.raises(
+        InputError,
+        match=r"NAICS vintage '2022' is not in the file \(it has "
+        r"1997, 2002, 2007, 2012\)",
+    ):
         read_definitions(path, vintage="2022")

@@ -127,8 +127,9 @@ def test_open_negative_employment_is_error(tmp_path):
 
 
 def test_open_negative_payroll_is_error(tmp_path):
-    path = write(tmp_path, "panel.csv",
-                 "year,region,industry,employment,payroll\n2015,R1,01,5,-1\n")
+    path = write(
+        tmp_path, "panel.csv", "year,region,industry,employment,payroll\n2015,R1,01,5,-1\n"
+    )
 
     error = open_error(path)
 
@@ -177,8 +178,11 @@ def test_open_empty_employment_without_flag_is_error(tmp_path):
 
 
 def test_open_empty_employment_with_flag_keeps_flag(tmp_path):
-    path = write(tmp_path, "panel.csv",
-                 "year,region,industry,employment,flag\n2015,R1,01,,c\n2015,R1,02,5,\n")
+    path = write(
+        tmp_path,
+        "panel.csv",
+        "year,region,industry,employment,flag\n2015,R1,01,,c\n2015,R1,02,5,\n",
+    )
 
     panel = LongTableSource().open(path)
 
@@ -212,8 +216,9 @@ def test_open_blank_line_keeps_true_line_number(tmp_path):
 
 # ---------------------------------------------------------------- what is kept
 def test_open_extra_columns_warns_and_builds_panel(tmp_path):
-    path = write(tmp_path, "panel.csv",
-                 "year,region,industry,employment,note,source\n2015,R1,01,5,x,y\n")
+    path = write(
+        tmp_path, "panel.csv", "year,region,industry,employment,note,source\n2015,R1,01,5,x,y\n"
+    )
 
     with pytest.warns(ExtraColumnsWarning) as record:
         panel = LongTableSource().open(path)
@@ -224,8 +229,9 @@ def test_open_extra_columns_warns_and_builds_panel(tmp_path):
 
 
 def test_open_codes_keep_leading_zeros(tmp_path):
-    path = write(tmp_path, "panel.csv",
-                 HEADER + "2015,01001,01,5\n2015,01003,02,7\n2016,01001,01,6\n")
+    path = write(
+        tmp_path, "panel.csv", HEADER + "2015,01001,01,5\n2015,01003,02,7\n2016,01001,01,6\n"
+    )
 
     panel = LongTableSource().open(path)
 
@@ -241,12 +247,14 @@ def test_open_codes_keep_leading_zeros(tmp_path):
 # ---------------------------------------------------------------- Parquet rows
 def test_open_parquet_bad_value_reports_row(tmp_path):
     path = tmp_path / "panel.parquet"
-    pd.DataFrame({
-        "year": ["2015", "2015", "2015"],
-        "region": ["R1", "R1", "R1"],
-        "industry": ["01", "02", "03"],
-        "employment": ["1", "2", "12a"],
-    }).to_parquet(path)
+    pd.DataFrame(
+        {
+            "year": ["2015", "2015", "2015"],
+            "region": ["R1", "R1", "R1"],
+            "industry": ["01", "02", "03"],
+            "employment": ["1", "2", "12a"],
+        }
+    ).to_parquet(path)
 
     error = open_error(path)
 
@@ -255,12 +263,14 @@ def test_open_parquet_bad_value_reports_row(tmp_path):
 
 def test_open_parquet_codes_keep_leading_zeros(tmp_path):
     path = tmp_path / "panel.parquet"
-    pd.DataFrame({
-        "year": [2015, 2015],
-        "region": ["01001", "01003"],
-        "industry": ["01", "01"],
-        "employment": [5, 3],
-    }).to_parquet(path)
+    pd.DataFrame(
+        {
+            "year": [2015, 2015],
+            "region": ["01001", "01003"],
+            "industry": ["01", "01"],
+            "employment": [5, 3],
+        }
+    ).to_parquet(path)
 
     panel = LongTableSource().open(path)
 
@@ -270,12 +280,14 @@ def test_open_parquet_codes_keep_leading_zeros(tmp_path):
 
 def test_open_parquet_negative_number_shows_plain_value(tmp_path):
     path = tmp_path / "panel.parquet"
-    pd.DataFrame({
-        "year": [2015, 2015],
-        "region": ["R1", "R2"],
-        "industry": ["01", "01"],
-        "employment": [5, -5],
-    }).to_parquet(path)
+    pd.DataFrame(
+        {
+            "year": [2015, 2015],
+            "region": ["R1", "R2"],
+            "industry": ["01", "01"],
+            "employment": [5, -5],
+        }
+    ).to_parquet(path)
 
     error = open_error(path)
 
@@ -286,12 +298,14 @@ def test_open_parquet_negative_number_shows_plain_value(tmp_path):
 
 def test_open_parquet_duplicate_key_cites_first_row_in_file_units(tmp_path):
     path = tmp_path / "panel.parquet"
-    pd.DataFrame({
-        "year": ["2015", "2015", "2015"],
-        "region": ["R1", "R2", "R1"],
-        "industry": ["01", "01", "01"],
-        "employment": ["5", "5", "7"],
-    }).to_parquet(path)
+    pd.DataFrame(
+        {
+            "year": ["2015", "2015", "2015"],
+            "region": ["R1", "R2", "R1"],
+            "industry": ["01", "01", "01"],
+            "employment": ["5", "5", "7"],
+        }
+    ).to_parquet(path)
 
     error = open_error(path)
 
@@ -303,8 +317,9 @@ def test_open_parquet_duplicate_key_cites_first_row_in_file_units(tmp_path):
 
 # ---------------------------------------------------------------- definitions
 def test_read_definitions_industry_mapped_twice_names_both_rows(tmp_path):
-    path = write(tmp_path, "defs.csv",
-                 DEFS_HEADER + "01,A,Alpha,traded\n02,B,Beta,local\n01,B,Beta,local\n")
+    path = write(
+        tmp_path, "defs.csv", DEFS_HEADER + "01,A,Alpha,traded\n02,B,Beta,local\n01,B,Beta,local\n"
+    )
 
     error = definitions_error(path)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from enum import Enum, IntEnum
+from enum import IntEnum, StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -31,12 +31,12 @@ class ExitStatus(IntEnum):
     BAD_INPUT = 3  # an input file or value is invalid; the message says where and why
 
 
-class LqBase(str, Enum):
+class LqBase(StrEnum):
     total = "total"
     type = "type"
 
 
-class ShiftShareBy(str, Enum):
+class ShiftShareBy(StrEnum):
     cluster = "cluster"
     region = "region"
 
@@ -51,25 +51,53 @@ app = typer.Typer(
 
 err = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
 
-PanelArg = Annotated[Path, typer.Argument(help="Long table (CSV/Parquet): year, region, "
-                                          "industry, employment [, establishments, payroll, flag].",
-                                          show_default=False)]
-DefinitionsOpt = Annotated[Path | None, typer.Option(
-    "--definitions", "-d", help="Cluster definitions CSV: industry, cluster, cluster_name, type. "
-    "Without it each industry is its own cluster.")]
-OutOpt = Annotated[Path, typer.Option(
-    "--out", "-o", help="Output file; the format follows the extension "
-    "(.csv, .csv.gz, .tsv, .parquet, .json, .duckdb).", show_default=False)]
+PanelArg = Annotated[
+    Path,
+    typer.Argument(
+        help="Long table (CSV/Parquet): year, region, "
+        "industry, employment [, establishments, payroll, flag].",
+        show_default=False,
+    ),
+]
+DefinitionsOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--definitions",
+        "-d",
+        help="Cluster definitions CSV: industry, cluster, cluster_name, type. "
+        "Without it each industry is its own cluster.",
+    ),
+]
+OutOpt = Annotated[
+    Path,
+    typer.Option(
+        "--out",
+        "-o",
+        help="Output file; the format follows the extension "
+        "(.csv, .csv.gz, .tsv, .parquet, .json, .duckdb).",
+        show_default=False,
+    ),
+]
 YearOpt = Annotated[int | None, typer.Option("--year", "-y", help="Only this year (default: all).")]
-ReferenceOpt = Annotated[str | None, typer.Option(
-    "--reference-region", help="Region of the panel giving the reference totals (e.g. EU27_2020, "
-    "US); it is left out of the ranking. Default: the sum of all regions.")]
-LqBaseOpt = Annotated[LqBase, typer.Option(
-    "--lq-base", help="'total': shares of all employment; 'type': shares of employment in "
-    "clusters of the same type (traded/local), as the US Cluster Mapping Project does.")]
+ReferenceOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--reference-region",
+        help="Region of the panel giving the reference totals (e.g. EU27_2020, "
+        "US); it is left out of the ranking. Default: the sum of all regions.",
+    ),
+]
+LqBaseOpt = Annotated[
+    LqBase,
+    typer.Option(
+        "--lq-base",
+        help="'total': shares of all employment; 'type': shares of employment in "
+        "clusters of the same type (traded/local), as the US Cluster Mapping Project does.",
+    ),
+]
 
 
-class _Abort(Exception):
+class _AbortError(Exception):
     def __init__(self, message: str, status: ExitStatus = ExitStatus.BAD_INPUT) -> None:
         super().__init__(message)
         self.status = status
@@ -86,7 +114,7 @@ def _errors() -> Iterator[None]:
         warnings.simplefilter("always")
         try:
             yield
-        except _Abort as exc:
+        except _AbortError as exc:
             _show_warnings(caught)
             err.print(f"[bold red]error:[/] {exc}", markup=True)
             raise typer.Exit(int(exc.status)) from None
@@ -113,8 +141,13 @@ def _progress(description: str) -> Iterator[Callable[[int, int], None]]:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
     with Progress(
-        "[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
-        TimeElapsedColumn(), console=err, transient=True, disable=not err.is_terminal,
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+        disable=not err.is_terminal,
     ) as bar:
         task = bar.add_task(description, total=None)
 
@@ -124,8 +157,9 @@ def _progress(description: str) -> Iterator[Callable[[int, int], None]]:
         yield update
 
 
-def _read_inputs(panel_path: Path, definitions_path: Path | None
-                 ) -> tuple[Panel, ClusterDefinitions | None]:
+def _read_inputs(
+    panel_path: Path, definitions_path: Path | None
+) -> tuple[Panel, ClusterDefinitions | None]:
     from clusteratlas.sources import open_panel, read_definitions
 
     with err.status(f"reading {panel_path}", spinner="dots") if err.is_terminal else _null():
@@ -143,17 +177,13 @@ def _null() -> Iterator[None]:
     yield
 
 
-def _check_years(panel: Panel, *years: int | None) -> None:
-    for y in years:
-        if y is not None and y not in panel.years:
-            raise _Abort(f"year {y} is not in the panel (years: {', '.join(map(str, panel.years))})")
-
-
 def _check_reference(panel: Panel, reference: str | None) -> None:
     if reference is not None and reference not in panel.regions:
         shown = ", ".join(map(str, panel.regions[:8]))
-        raise _Abort(f"--reference-region {reference!r} is not a region of the panel "
-                     f"(regions include {shown}{', …' if len(panel.regions) > 8 else ''})")
+        raise _AbortError(
+            f"--reference-region {reference!r} is not a region of the panel "
+            f"(regions include {shown}{', …' if len(panel.regions) > 8 else ''})"
+        )
 
 
 def _finish(frame: Any, out: Path, table: str) -> None:
@@ -169,9 +199,13 @@ def clusters(
     out: OutOpt,
     definitions_path: DefinitionsOpt = None,
     year: YearOpt = None,
-    base_year: Annotated[int | None, typer.Option(
-        "--base-year", help="Add change, growth_cagr, lq_change and quadrant relative to this "
-        "year.")] = None,
+    base_year: Annotated[
+        int | None,
+        typer.Option(
+            "--base-year",
+            help="Add change, growth_cagr, lq_change and quadrant relative to this year.",
+        ),
+    ] = None,
     reference_region: ReferenceOpt = None,
     lq_base: LqBaseOpt = LqBase.total,
 ) -> None:
@@ -182,13 +216,17 @@ def clusters(
 
         check_output(out)
         panel, definitions = _read_inputs(panel_path, definitions_path)
-        _check_years(panel, year, base_year)
+        panel.require_years(year, base_year)
         _check_reference(panel, reference_region)
         with _progress("computing clusters") as update:
             table = cluster_table(
-                panel, definitions, years=[year] if year is not None else None,
-                base_year=base_year, reference_region=reference_region,
-                lq_base=lq_base.value, progress=update,
+                panel,
+                definitions,
+                years=[year] if year is not None else None,
+                base_year=base_year,
+                reference_region=reference_region,
+                lq_base=lq_base.value,
+                progress=update,
             )
         _finish(table, out, "clusters")
 
@@ -197,14 +235,16 @@ def clusters(
 def shiftshare(
     panel_path: PanelArg,
     out: OutOpt,
-    base_year: Annotated[int, typer.Option("--base-year", help="Start year.",
-                                           show_default=False)],
+    base_year: Annotated[int, typer.Option("--base-year", help="Start year.", show_default=False)],
     year: Annotated[int, typer.Option("--year", "-y", help="End year.", show_default=False)],
     definitions_path: DefinitionsOpt = None,
     reference_region: ReferenceOpt = None,
-    by: Annotated[ShiftShareBy, typer.Option(
-        "--by", help="'cluster': one row per region and cluster; 'region': summed per region."
-    )] = ShiftShareBy.cluster,
+    by: Annotated[
+        ShiftShareBy,
+        typer.Option(
+            "--by", help="'cluster': one row per region and cluster; 'region': summed per region."
+        ),
+    ] = ShiftShareBy.cluster,
 ) -> None:
     """Shift-share: national growth, industry mix and regional shift of employment change."""
     with _errors():
@@ -213,10 +253,16 @@ def shiftshare(
 
         check_output(out)
         panel, definitions = _read_inputs(panel_path, definitions_path)
-        _check_years(panel, base_year, year)
+        panel.require_years(base_year, year)
         _check_reference(panel, reference_region)
-        table = shift_share(panel, definitions, base_year=base_year, year=year,
-                            reference_region=reference_region, by=by.value)
+        table = shift_share(
+            panel,
+            definitions,
+            base_year=base_year,
+            year=year,
+            reference_region=reference_region,
+            by=by.value,
+        )
         _finish(table, out, "shiftshare")
 
 
@@ -236,12 +282,17 @@ def regions(
 
         check_output(out)
         panel, definitions = _read_inputs(panel_path, definitions_path)
-        _check_years(panel, year)
+        panel.require_years(year)
         _check_reference(panel, reference_region)
         with _progress("computing region indices") as update:
-            table = region_indices(panel, definitions, years=[year] if year is not None else None,
-                                   reference_region=reference_region, lq_base=lq_base.value,
-                                   progress=update)
+            table = region_indices(
+                panel,
+                definitions,
+                years=[year] if year is not None else None,
+                reference_region=reference_region,
+                lq_base=lq_base.value,
+                progress=update,
+            )
         _finish(table, out, "regions")
 
 
@@ -260,12 +311,16 @@ def industries(
 
         check_output(out)
         panel, definitions = _read_inputs(panel_path, definitions_path)
-        _check_years(panel, year)
+        panel.require_years(year)
         _check_reference(panel, reference_region)
         with _progress("computing localisation indices") as update:
-            table = industry_indices(panel, definitions,
-                                     years=[year] if year is not None else None,
-                                     reference_region=reference_region, progress=update)
+            table = industry_indices(
+                panel,
+                definitions,
+                years=[year] if year is not None else None,
+                reference_region=reference_region,
+                progress=update,
+            )
         _finish(table, out, "industries")
 
 
@@ -285,7 +340,8 @@ def indicators() -> None:
 @app.command()
 def demo(
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the demo's files.")] = Path(
-        "demo-output"),
+        "demo-output"
+    ),
     seed: Annotated[int, typer.Option(help="Seed of the synthetic data.")] = 2024,
 ) -> None:
     """Generate a synthetic panel, run the full analysis, write tables and an HTML summary."""

@@ -60,8 +60,12 @@ def run_demo(out: Path, *, seed: int = 2024, console: Console | None = None) -> 
     write_tables({**tables, "panel": panel.to_frame()}, files["duckdb"])
     files["summary"] = out / "summary.html"
     html = render_summary(
-        tables, panel=panel, definitions=definitions, region_names=demo_regions(),
-        industry_titles=industry_titles(), notice=DEMO_NOTICE,
+        tables,
+        panel=panel,
+        definitions=definitions,
+        region_names=demo_regions(),
+        industry_titles=industry_titles(),
+        notice=DEMO_NOTICE,
     )
     tmp = files["summary"].with_suffix(".html.tmp")
     tmp.write_text(html, encoding="utf-8")

@@ -33,8 +33,7 @@ def _format(path: Path) -> str:
         if name.endswith(suffix):
             return fmt
     raise OutputError(
-        f"{path}: cannot tell the output format from the extension; "
-        f"use one of {', '.join(FORMATS)}"
+        f"{path}: cannot tell the output format from the extension; use one of {', '.join(FORMATS)}"
     )
 
 
@@ -69,8 +68,12 @@ def _write_file(frame: pd.DataFrame, path: Path) -> None:
     os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the file the usual permissions
     try:
         if fmt in ("csv", "tsv"):
-            frame.to_csv(tmp, index=False, sep="\t" if fmt == "tsv" else ",",
-                         compression="gzip" if path.name.lower().endswith(".gz") else None)
+            frame.to_csv(
+                tmp,
+                index=False,
+                sep="\t" if fmt == "tsv" else ",",
+                compression="gzip" if path.name.lower().endswith(".gz") else None,
+            )
         elif fmt == "parquet":
             frame.to_parquet(tmp, index=False)
         elif fmt == "json":
@@ -103,7 +106,9 @@ def write_tables(tables: Mapping[str, pd.DataFrame], path: str | Path) -> None:
     try:
         import duckdb  # optional dependency
     except ImportError:  # pragma: no cover - depends on the installation
-        raise OutputError("writing .duckdb files needs `pip install clusteratlas[duckdb]`") from None
+        raise OutputError(
+            "writing .duckdb files needs `pip install clusteratlas[duckdb]`"
+        ) from None
     con = duckdb.connect(str(path))
     try:
         con.execute("BEGIN TRANSACTION")

@@ -101,14 +101,16 @@ class ClusterYear:
 
     @property
     def stars(self) -> np.ndarray:
-        return (self.size_star.astype(np.int8) + self.specialisation_star
-                + self.focus_star).astype(np.int8)
+        return (self.size_star.astype(np.int8) + self.specialisation_star + self.focus_star).astype(
+            np.int8
+        )
 
     def dense(self, name: str, fill: float = 0.0) -> np.ndarray:
         """A regions × clusters array of one field (``fill`` where there is no cell)."""
         values = self.stars if name == "stars" else getattr(self, name)
-        out = np.full(self.n_regions * self.n_clusters, fill,
-                      dtype=np.result_type(values.dtype, type(fill)))
+        out = np.full(
+            self.n_regions * self.n_clusters, fill, dtype=np.result_type(values.dtype, type(fill))
+        )
         out[self.keys] = values
         return out.reshape(self.n_regions, self.n_clusters)
 
@@ -151,9 +153,7 @@ def _setup(
     rows = np.arange(len(panel.regions))
     if reference_region is not None:
         if reference_region not in panel.regions:
-            raise ValueError(
-                f"reference region {reference_region!r} is not a region of the panel"
-            )
+            raise ValueError(f"reference region {reference_region!r} is not a region of the panel")
         ref = int(panel.regions.get_loc(reference_region))
         rows = rows[rows != ref]
         if len(rows) == 0:
@@ -185,8 +185,9 @@ def _by_cluster(s: _Setup, measure: str, year: int) -> sparse.csr_array:
     return M
 
 
-def _cell_keys(M: sparse.csr_array, rows: np.ndarray, ref: int | None
-               ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _cell_keys(
+    M: sparse.csr_array, rows: np.ndarray, ref: int | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The stored cells of ``M`` without the reference row: flat keys ``row * n_cols + col``
     (rows renumbered), values, rows and columns."""
     counts = np.diff(M.indptr)
@@ -209,8 +210,11 @@ def _lookup(own_keys: np.ndarray, own_values: np.ndarray, keys: np.ndarray) -> n
         return np.asarray(own_values, dtype=np.float64)
     pos = np.searchsorted(own_keys, keys)
     pos_ok = np.minimum(pos, max(len(own_keys) - 1, 0))
-    found = (pos < len(own_keys)) & (own_keys[pos_ok] == keys) if len(own_keys) else \
-        np.zeros(len(keys), bool)
+    found = (
+        (pos < len(own_keys)) & (own_keys[pos_ok] == keys)
+        if len(own_keys)
+        else np.zeros(len(keys), bool)
+    )
     return np.where(found, own_values[pos_ok] if len(own_keys) else 0.0, 0.0)
 
 
@@ -259,13 +263,15 @@ def _compute_year(s: _Setup, year: int, keys: np.ndarray | None = None) -> Clust
             own_group = (own_keys // n_c) * n_groups + s.type_groups[own_keys % n_c]
             region_type = np.bincount(own_group, weights=own_e, minlength=n_r * n_groups)
             region_share = e / region_type[r * n_groups + s.type_groups[c]]
-            ref_share = ref_c / np.bincount(s.type_groups, weights=ref_c,
-                                            minlength=n_groups)[s.type_groups]
+            ref_share = (
+                ref_c / np.bincount(s.type_groups, weights=ref_c, minlength=n_groups)[s.type_groups]
+            )
         cluster_share = e / ref_c[c]
         lq = region_share / ref_share[c]
     ok = (e > 0) & np.isfinite(lq) & np.isfinite(cluster_share)
     every = bool(ok.all())
     st, sr = s.stars, s.strong
+
     # cluster_share = E / ref_c and lq = region_share / ref_share divide each cluster's values
     # by one positive number, so their percentiles come from the sorted E and region_share
     # exactly (see quantiles.SortedColumns).
@@ -279,30 +285,44 @@ def _compute_year(s: _Setup, year: int, keys: np.ndarray | None = None) -> Clust
     (p_e,) = by_e.percentiles([sr.size])
     (p_cs,) = by_e.percentiles([st.size_percentile], divisor=ref_c)
     (p_rs,) = by_rs.percentiles([st.focus_percentile])
-    p_lq = by_rs.percentiles([sr.qualifying, sr.significant, sr.strong, sr.strong10],
-                             divisor=ref_share)
+    p_lq = by_rs.percentiles(
+        [sr.qualifying, sr.significant, sr.strong, sr.strong10], divisor=ref_share
+    )
     with np.errstate(invalid="ignore"):
         size_ok = (e > p_e[c]) & s.flag_clusters[c]
         if not every:
             size_ok &= ok
         if est is not None:
             (p_est,) = SortedColumns.from_cells(select(est), slots, count, n_r).percentiles(
-                [sr.size])
+                [sr.size]
+            )
             size_ok &= est > p_est[c]
         big = lq >= sr.min_lq
         return ClusterYear(
-            year=year, n_regions=n_r, n_clusters=n_c, keys=keys, region=r, cluster=c,
-            employment=e, establishments=est, payroll=pay,
-            region_share=region_share, cluster_share=cluster_share, lq=lq,
+            year=year,
+            n_regions=n_r,
+            n_clusters=n_c,
+            keys=keys,
+            region=r,
+            cluster=c,
+            employment=e,
+            establishments=est,
+            payroll=pay,
+            region_share=region_share,
+            cluster_share=cluster_share,
+            lq=lq,
             size_star=(cluster_share >= p_cs[c]) if every else ok & (cluster_share >= p_cs[c]),
-            specialisation_star=(lq >= st.specialisation_lq) if every
+            specialisation_star=(lq >= st.specialisation_lq)
+            if every
             else ok & (lq >= st.specialisation_lq),
             focus_star=(region_share >= p_rs[c]) if every else ok & (region_share >= p_rs[c]),
             qualifying=size_ok & (lq > p_lq[0][c]),
             significant=size_ok & (lq > p_lq[1][c]),
             strong=size_ok & (lq >= p_lq[2][c]) & big,
             strong10=size_ok & (lq >= p_lq[3][c]) & big,
-            reference_cluster=ref_c, reference_total=ref_total, region_total=total,
+            reference_cluster=ref_c,
+            reference_total=ref_total,
+            region_total=total,
         )
 
 
@@ -369,9 +389,7 @@ def cluster_table(
     """
     s = _setup(panel, definitions, reference_region, lq_base, stars, strong)
     report_years = [int(y) for y in (years if years is not None else panel.years)]
-    for y in report_years + ([base_year] if base_year is not None else []):
-        if y not in panel.years:
-            raise ValueError(f"year {y} is not in the panel (years: {', '.join(map(str, panel.years))})")
+    panel.require_years(*report_years, base_year)
     # First the cells of each year, so that every output column is allocated once.
     keys_by_year = {y: _present_keys(s, y) for y in report_years}
     base = None
@@ -398,7 +416,8 @@ def cluster_table(
             if span > 0:
                 with np.errstate(divide="ignore", invalid="ignore"):
                     out.columns["growth_cagr"][sl] = np.where(
-                        E0 > 0, (cy.employment / E0) ** (1.0 / span) - 1.0, np.nan)
+                        E0 > 0, (cy.employment / E0) ** (1.0 / span) - 1.0, np.nan
+                    )
                     out.columns["change"][sl] = cy.employment - E0
                     out.columns["lq_change"][sl] = cy.lq - lq0
         if progress is not None:
@@ -410,8 +429,15 @@ class _Columns:
     """The clusters table's columns, allocated once and filled year by year."""
 
     FLOATS = ("employment", "establishments", "payroll", "region_share", "cluster_share", "lq")
-    BOOLS = ("size_star", "specialisation_star", "focus_star", "qualifying", "significant",
-             "strong", "strong10")
+    BOOLS = (
+        "size_star",
+        "specialisation_star",
+        "focus_star",
+        "qualifying",
+        "significant",
+        "strong",
+        "strong10",
+    )
 
     def __init__(self, n: int, dynamics: bool, n_regions: int, n_clusters: int) -> None:
         self.dynamics = dynamics
@@ -419,8 +445,11 @@ class _Columns:
         r_type = np.int16 if n_regions < 2**15 else np.int32
         c_type = np.int16 if n_clusters < 2**15 else np.int32
         self.columns: dict[str, np.ndarray] = {
-            "year": np.empty(n, np.int32), "r": np.empty(n, r_type), "c": np.empty(n, c_type),
-            "wage": np.empty(n, np.float64), "stars": np.empty(n, np.int8),
+            "year": np.empty(n, np.int32),
+            "r": np.empty(n, r_type),
+            "c": np.empty(n, c_type),
+            "wage": np.empty(n, np.float64),
+            "stars": np.empty(n, np.int8),
         }
         for name in self.FLOATS:
             self.columns[name] = np.empty(n, np.float64)
@@ -451,17 +480,26 @@ class _Columns:
         clusters = s.clusters
         c_pos = cols.pop("c")
         out: dict[str, object] = {"year": cols.pop("year")}
-        out["region"] = pd.Categorical.from_codes(cols.pop("r"),
-                                                  categories=s.regions.astype(str))
-        out["cluster"] = pd.Categorical.from_codes(c_pos,
-                                                   categories=clusters.index.astype(str))
+        out["region"] = pd.Categorical.from_codes(cols.pop("r"), categories=s.regions.astype(str))
+        out["cluster"] = pd.Categorical.from_codes(c_pos, categories=clusters.index.astype(str))
         for name in ("cluster_name", "type"):
             labels = pd.Index(clusters[name].unique())
             out[name] = pd.Categorical.from_codes(
-                labels.get_indexer(clusters[name].to_numpy())[c_pos], categories=labels)
-        for name in ("employment", "establishments", "payroll", "wage", "region_share",
-                     "cluster_share", "lq", "size_star", "specialisation_star", "focus_star",
-                     "stars"):
+                labels.get_indexer(clusters[name].to_numpy())[c_pos], categories=labels
+            )
+        for name in (
+            "employment",
+            "establishments",
+            "payroll",
+            "wage",
+            "region_share",
+            "cluster_share",
+            "lq",
+            "size_star",
+            "specialisation_star",
+            "focus_star",
+            "stars",
+        ):
             out[name] = cols.pop(name)
         no_flag = ~s.flag_clusters[c_pos]
         for name in ("qualifying", "significant", "strong", "strong10"):
@@ -470,8 +508,11 @@ class _Columns:
             for name in ("change", "growth_cagr", "lq_change"):
                 out[name] = cols.pop(name)
             lq, lq_change = out["lq"], out["lq_change"]
-            code = np.where(lq > 1, np.where(lq_change > 0, 0, 1),  # type: ignore[operator]
-                            np.where(lq_change > 0, 2, 3))  # type: ignore[operator]
+            code = np.where(
+                lq > 1,
+                np.where(lq_change > 0, 0, 1),  # type: ignore[operator]
+                np.where(lq_change > 0, 2, 3),
+            )  # type: ignore[operator]
             code[np.isnan(lq_change) | np.isnan(lq)] = -1  # type: ignore[arg-type]
             out["quadrant"] = pd.Categorical.from_codes(code, categories=list(QUADRANTS))
         # copy=False: keep each column's array as it is (no consolidation into 2-D blocks)

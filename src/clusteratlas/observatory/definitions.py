@@ -45,8 +45,10 @@ class UnmappedReport:
         shown = ", ".join(self.industries[:limit])
         more = f" and {self.count - limit} more" if self.count > limit else ""
         shares = ", ".join(f"{y}: {s:.1%}" for y, s in self.share.items())
-        return (f"{self.count} industries belong to no cluster ({shown}{more}); "
-                f"their share of employment by year: {shares}")
+        return (
+            f"{self.count} industries belong to no cluster ({shown}{more}); "
+            f"their share of employment by year: {shares}"
+        )
 
 
 class ClusterDefinitions:
@@ -72,7 +74,10 @@ class ClusterDefinitions:
         if missing:
             found = ", ".join(map(str, frame.columns)) or "none"
             raise DefinitionsError(
-                [Problem(None, c, None, f"missing required column (found: {found})") for c in missing]
+                [
+                    Problem(None, c, None, f"missing required column (found: {found})")
+                    for c in missing
+                ]
             )
         if len(frame) == 0:
             raise DefinitionsError([Problem(None, None, None, "the table has no rows")])
@@ -86,28 +91,43 @@ class ClusterDefinitions:
             for r in np.flatnonzero(t[col].eq("").to_numpy()):
                 problems.append(Problem(int(r), col, plain(frame[col].iloc[r]), "empty code"))
         for r in np.flatnonzero(~t["type"].isin(TYPES + ("",)).to_numpy()):
-            problems.append(Problem(int(r), "type", plain(frame["type"].iloc[r]),
-                                    "type must be 'traded' or 'local' (or empty)"))
+            problems.append(
+                Problem(
+                    int(r),
+                    "type",
+                    plain(frame["type"].iloc[r]),
+                    "type must be 'traded' or 'local' (or empty)",
+                )
+            )
         first_row: dict[str, int] = {}
         for r, (ind, cl) in enumerate(zip(t["industry"], t["cluster"], strict=True)):
             if ind in first_row and ind:
                 prev = first_row[ind]
-                problems.append(Problem(
-                    r, "industry", ind,
-                    f"industry mapped twice: to cluster {t['cluster'].iloc[prev]!r} at {{related}} "
-                    f"and to {cl!r} here", related=prev,
-                ))
+                problems.append(
+                    Problem(
+                        r,
+                        "industry",
+                        ind,
+                        f"industry mapped twice: to cluster {t['cluster'].iloc[prev]!r} "
+                        f"at {{related}} and to {cl!r} here",
+                        related=prev,
+                    )
+                )
             else:
                 first_row[ind] = r
         for col in ("cluster_name", "type"):
             seen: dict[str, tuple[int, str]] = {}
             for r, (cl, val) in enumerate(zip(t["cluster"], t[col], strict=True)):
                 if cl in seen and seen[cl][1] != val:
-                    problems.append(Problem(
-                        r, col, val,
-                        f"cluster {cl!r} has {col} {seen[cl][1]!r} at {{related}}",
-                        related=seen[cl][0],
-                    ))
+                    problems.append(
+                        Problem(
+                            r,
+                            col,
+                            val,
+                            f"cluster {cl!r} has {col} {seen[cl][1]!r} at {{related}}",
+                            related=seen[cl][0],
+                        )
+                    )
                 seen.setdefault(cl, (r, val))
         if problems:
             raise DefinitionsError(problems[:20], total=len(problems))
@@ -117,21 +137,33 @@ class ClusterDefinitions:
     def identity(cls, industries: Sequence[str]) -> ClusterDefinitions:
         """Each industry its own cluster (named by its code, no type)."""
         codes = [str(i) for i in industries]
-        return cls(pd.DataFrame({"industry": codes, "cluster": codes, "cluster_name": codes,
-                                 "type": [""] * len(codes)}))
+        return cls(
+            pd.DataFrame(
+                {
+                    "industry": codes,
+                    "cluster": codes,
+                    "cluster_name": codes,
+                    "type": [""] * len(codes),
+                }
+            )
+        )
 
     def __len__(self) -> int:
         return len(self.table)
 
     def __repr__(self) -> str:
-        return (f"<ClusterDefinitions {len(self.clusters)} clusters from "
-                f"{len(self.table)} industries>")
+        return (
+            f"<ClusterDefinitions {len(self.clusters)} clusters from {len(self.table)} industries>"
+        )
 
     @cached_property
     def clusters(self) -> pd.DataFrame:
         """One row per cluster, sorted by code: index ``cluster``, ``cluster_name``, ``type``."""
-        return (self.table.drop_duplicates("cluster").set_index("cluster")[["cluster_name", "type"]]
-                .sort_index())
+        return (
+            self.table.drop_duplicates("cluster")
+            .set_index("cluster")[["cluster_name", "type"]]
+            .sort_index()
+        )
 
     @property
     def has_types(self) -> bool:
@@ -150,8 +182,9 @@ class ClusterDefinitions:
         mapped = target.notna().to_numpy()
         rows = np.flatnonzero(mapped)
         cols = cl_pos.reindex(target.iloc[rows].to_numpy()).to_numpy()
-        A = sparse.csr_array((np.ones(len(rows)), (rows, cols)),
-                             shape=(len(industries), len(self.clusters)))
+        A = sparse.csr_array(
+            (np.ones(len(rows)), (rows, cols)), shape=(len(industries), len(self.clusters))
+        )
         return A, mapped
 
     def unmapped(self, panel: Panel) -> UnmappedReport:

@@ -41,8 +41,13 @@ class Hierarchy:
         Human name of the classification, used in messages.
     """
 
-    def __init__(self, parents: Mapping[str, str | None], levels: Mapping[str, int],
-                 *, name: str = "hierarchy") -> None:
+    def __init__(
+        self,
+        parents: Mapping[str, str | None],
+        levels: Mapping[str, int],
+        *,
+        name: str = "hierarchy",
+    ) -> None:
         self.parents = {str(k): (str(v) if v else None) for k, v in parents.items()}
         self.levels = {str(k): int(v) for k, v in levels.items()}
         self.name = name
@@ -87,8 +92,15 @@ class Hierarchy:
 
     # ------------------------------------------------------------------ constructors
     @classmethod
-    def from_frame(cls, frame: pd.DataFrame, *, code: str = "code", parent: str = "parent",
-                   level: str | None = "level", name: str = "hierarchy") -> Hierarchy:
+    def from_frame(
+        cls,
+        frame: pd.DataFrame,
+        *,
+        code: str = "code",
+        parent: str = "parent",
+        level: str | None = "level",
+        name: str = "hierarchy",
+    ) -> Hierarchy:
         """From a code list with parent (and optionally level) columns."""
         codes = frame[code].astype(str).str.strip()
         parents = frame[parent].fillna("").astype(str).str.strip()
@@ -173,7 +185,9 @@ class Hierarchy:
                 section = section_of(int(div))
             elif compact:
                 sec, div, g, k = compact.groups()
-                chain = [sec + div] + ([sec + div + g] if g else []) + ([sec + div + g + k] if k else [])
+                chain = [sec + div]
+                chain += [sec + div + g] if g else []
+                chain += [sec + div + g + k] if k else []
                 section = sec
             else:
                 continue

@@ -13,25 +13,41 @@ from clusteratlas.observatory.clusters import (
     Progress,
     StarRules,
     StrongRules,
-    _setup,
     _compute_year,
+    _setup,
 )
 from clusteratlas.observatory.definitions import ClusterDefinitions
 from clusteratlas.observatory.panel import Panel
 
 __all__ = ["REGION_COLUMNS", "INDUSTRY_COLUMNS", "industry_indices", "region_indices"]
 
-REGION_COLUMNS = ("year", "region", "employment", "krugman", "hoover", "herfindahl", "entropy",
-                  "cluster_strength", "n_strong", "n_three_star")
-INDUSTRY_COLUMNS = ("year", "cluster", "cluster_name", "type", "employment", "hoover", "gini",
-                    "eg_raw")
+REGION_COLUMNS = (
+    "year",
+    "region",
+    "employment",
+    "krugman",
+    "hoover",
+    "herfindahl",
+    "entropy",
+    "cluster_strength",
+    "n_strong",
+    "n_three_star",
+)
+INDUSTRY_COLUMNS = (
+    "year",
+    "cluster",
+    "cluster_name",
+    "type",
+    "employment",
+    "hoover",
+    "gini",
+    "eg_raw",
+)
 
 
 def _years(panel: Panel, years: Sequence[int] | None) -> list[int]:
     out = [int(y) for y in (years if years is not None else panel.years)]
-    for y in out:
-        if y not in panel.years:
-            raise ValueError(f"year {y} is not in the panel (years: {', '.join(map(str, panel.years))})")
+    panel.require_years(*out)
     return out
 
 
@@ -80,18 +96,20 @@ def _region_year(cy: ClusterYear, regions: pd.Index, traded: np.ndarray) -> pd.D
         traded_e = E[:, traded].sum(axis=1)
         strong_e = (E * strong[keep])[:, traded].sum(axis=1)
         strength = np.where(traded_e > 0, strong_e / traded_e, np.nan)
-    return pd.DataFrame({
-        "year": np.full(int(keep.sum()), cy.year, dtype=np.int64),
-        "region": regions[keep].astype(str),
-        "employment": Er,
-        "krugman": krugman,
-        "hoover": krugman / 2,
-        "herfindahl": (s**2).sum(axis=1),
-        "entropy": entropy,
-        "cluster_strength": strength,
-        "n_strong": strong[keep].sum(axis=1).astype(np.int64),
-        "n_three_star": (stars[keep] == 3).sum(axis=1).astype(np.int64),
-    })
+    return pd.DataFrame(
+        {
+            "year": np.full(int(keep.sum()), cy.year, dtype=np.int64),
+            "region": regions[keep].astype(str),
+            "employment": Er,
+            "krugman": krugman,
+            "hoover": krugman / 2,
+            "herfindahl": (s**2).sum(axis=1),
+            "entropy": entropy,
+            "cluster_strength": strength,
+            "n_strong": strong[keep].sum(axis=1).astype(np.int64),
+            "n_three_star": (stars[keep] == 3).sum(axis=1).astype(np.int64),
+        }
+    )
 
 
 def industry_indices(
@@ -105,7 +123,8 @@ def industry_indices(
     """Geographic concentration of each cluster (or industry) across the regions, by year.
 
     With y_r = E_cr / E_c and x_r = E_r / E (E_r the region's employment over all industries,
-    whether in a cluster or not, E their sum over the regions, the reference region excluded): ``hoover`` (localisation) = ½ Σ|y_r − x_r|;
+    whether in a cluster or not, E their sum over the regions, the reference region excluded):
+    ``hoover`` (localisation) = ½ Σ|y_r − x_r|;
     ``gini`` = locational Gini, one minus twice the area under the Lorenz curve of y against x
     with regions sorted by y_r / x_r; ``eg_raw`` = Σ (y_r − x_r)², the raw geographic
     concentration G of Ellison and Glaeser (1997). Clusters without employment are left out.
@@ -133,16 +152,20 @@ def industry_indices(
         Yprev = np.vstack([np.zeros((1, Yc.shape[1])), Yc[:-1]])
         gini = 1.0 - (xs * (Yc + Yprev)).sum(axis=0)
         info = clusters[keep]
-        frames.append(pd.DataFrame({
-            "year": np.full(int(keep.sum()), y, dtype=np.int64),
-            "cluster": info.index.astype(str),
-            "cluster_name": info["cluster_name"].to_numpy(),
-            "type": info["type"].to_numpy(),
-            "employment": Ec,
-            "hoover": 0.5 * np.abs(diff).sum(axis=0),
-            "gini": gini,
-            "eg_raw": (diff**2).sum(axis=0),
-        }))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "year": np.full(int(keep.sum()), y, dtype=np.int64),
+                    "cluster": info.index.astype(str),
+                    "cluster_name": info["cluster_name"].to_numpy(),
+                    "type": info["type"].to_numpy(),
+                    "employment": Ec,
+                    "hoover": 0.5 * np.abs(diff).sum(axis=0),
+                    "gini": gini,
+                    "eg_raw": (diff**2).sum(axis=0),
+                }
+            )
+        )
         if progress is not None:
             progress(done, len(report))
     return pd.concat(frames, ignore_index=True)

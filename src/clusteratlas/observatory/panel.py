@@ -193,7 +193,10 @@ class Panel:
         if missing:
             found = ", ".join(map(str, frame.columns)) or "none"
             raise PanelError(
-                [Problem(None, c, None, f"missing required column (found: {found})") for c in missing]
+                [
+                    Problem(None, c, None, f"missing required column (found: {found})")
+                    for c in missing
+                ]
             )
         extra = [c for c in frame.columns if c not in KEYS + MEASURES + ("flag",)]
         if extra:
@@ -247,8 +250,12 @@ class Panel:
             with np.errstate(invalid="ignore"):
                 report(np.isfinite(arr) & (arr < 0), measure, raw, "negative value")
             if measure == "employment":
-                report(empty & ~has_flag, measure, raw,
-                       "employment is empty; give a number, or a flag saying why it is missing")
+                report(
+                    empty & ~has_flag,
+                    measure,
+                    raw,
+                    "employment is empty; give a number, or a flag saying why it is missing",
+                )
             with np.errstate(invalid="ignore"):
                 values[measure] = np.where(np.isfinite(arr) & (arr >= 0), arr, 0.0)
 
@@ -266,9 +273,15 @@ class Panel:
             first_of = pd.Series(np.arange(len(cell))[~dup_mask], index=cell[~dup_mask])
             for r in rows[:MAX_PROBLEMS]:
                 k = (int(year_int[r]), regions[r_pos[r]], industries[i_pos[r]])
-                problems.append(Problem(int(r), "year,region,industry", ", ".join(map(str, k)),
-                                        "duplicate key (first seen at {related})",
-                                        related=int(first_of[cell[r]])))
+                problems.append(
+                    Problem(
+                        int(r),
+                        "year,region,industry",
+                        ", ".join(map(str, k)),
+                        "duplicate key (first seen at {related})",
+                        related=int(first_of[cell[r]]),
+                    )
+                )
             raise PanelError(problems, total=len(rows))
 
         data: dict[str, dict[int, sparse.csr_array]] = {m: {} for m in values}
@@ -282,12 +295,14 @@ class Panel:
                 data[measure][int(y)] = m
         flags = None
         if has_flag.any():
-            flags = pd.DataFrame({
-                "year": years[year_pos[has_flag]].astype(np.int64),
-                "region": r_pos[has_flag].astype(np.int64),
-                "industry": i_pos[has_flag].astype(np.int64),
-                "flag": np.asarray(flag_labels, dtype=object)[flag_pos[has_flag]],
-            })
+            flags = pd.DataFrame(
+                {
+                    "year": years[year_pos[has_flag]].astype(np.int64),
+                    "region": r_pos[has_flag].astype(np.int64),
+                    "industry": i_pos[has_flag].astype(np.int64),
+                    "flag": np.asarray(flag_labels, dtype=object)[flag_pos[has_flag]],
+                }
+            )
         return cls(
             years=[int(y) for y in years],
             regions=list(regions),
@@ -324,12 +339,14 @@ class Panel:
     def flags(self) -> pd.DataFrame:
         """Flagged cells as a long frame ``year, region, industry, flag`` (codes, not positions)."""
         f = self._flags
-        return pd.DataFrame({
-            "year": f["year"].to_numpy(),
-            "region": self._regions.to_numpy()[f["region"].to_numpy()],
-            "industry": self._industries.to_numpy()[f["industry"].to_numpy()],
-            "flag": f["flag"].to_numpy(),
-        })
+        return pd.DataFrame(
+            {
+                "year": f["year"].to_numpy(),
+                "region": self._regions.to_numpy()[f["region"].to_numpy()],
+                "industry": self._industries.to_numpy()[f["industry"].to_numpy()],
+                "flag": f["flag"].to_numpy(),
+            }
+        )
 
     def has(self, measure: str) -> bool:
         return measure in self._data
@@ -347,6 +364,12 @@ class Panel:
         if measure not in self._data:
             raise KeyError(f"the panel has no {measure!r} (it has {', '.join(self.measures)})")
 
+    def require_years(self, *years: int | None) -> None:
+        """Raise ``ValueError`` naming the panel's years if any given year is not one of them."""
+        for y in years:
+            if y is not None and int(y) not in self._years:
+                raise ValueError(f"year {y} is not in the panel (years: {_span(self._years)})")
+
     def _check_year(self, year: int) -> int:
         if int(year) not in self._years:
             raise KeyError(f"year {year} is not in the panel (years: {_span(self._years)})")
@@ -355,12 +378,14 @@ class Panel:
     def __repr__(self) -> str:
         y, r, i = self.shape
         nnz = sum(m.nnz for m in self._data["employment"].values())
-        return (f"<Panel {y} years ({_span(self._years)}) × {r} regions × {i} industries, "
-                f"{nnz:,} non-zero employment cells, measures: {', '.join(self.measures)}, "
-                f"{len(self._flags):,} flagged cells>")
+        return (
+            f"<Panel {y} years ({_span(self._years)}) × {r} regions × {i} industries, "
+            f"{nnz:,} non-zero employment cells, measures: {', '.join(self.measures)}, "
+            f"{len(self._flags):,} flagged cells>"
+        )
 
     def to_frame(self) -> pd.DataFrame:
-        """The long table: one row per non-zero or flagged cell, sorted by year, region, industry."""
+        """The long table: one row per non-zero or flagged cell, sorted by the keys."""
         parts = []
         for y in self._years:
             cells = None
@@ -382,7 +407,8 @@ class Panel:
         out = pd.concat(parts, ignore_index=True)
         out = out.merge(
             self._flags.rename(columns={"region": "r", "industry": "i"}),
-            on=["year", "r", "i"], how="left",
+            on=["year", "r", "i"],
+            how="left",
         )
         out.insert(1, "region", self._regions.to_numpy()[out.pop("r").to_numpy()])
         out.insert(2, "industry", self._industries.to_numpy()[out.pop("i").to_numpy()])
@@ -399,8 +425,8 @@ class Panel:
         regions: Iterable[str] | None = None,
     ) -> Panel:
         """A panel restricted to some years and/or regions."""
-        keep_years = self._years if years is None else tuple(
-            sorted(self._check_year(y) for y in set(years))
+        keep_years = (
+            self._years if years is None else tuple(sorted(self._check_year(y) for y in set(years)))
         )
         if regions is None:
             rpos = np.arange(len(self._regions))
@@ -417,9 +443,15 @@ class Panel:
         fl = self._flags[self._flags["year"].isin(keep_years)].copy()
         fl["region"] = remap[fl["region"].to_numpy()]
         fl = fl[fl["region"] >= 0]
-        return Panel(years=keep_years, regions=self._regions[rpos], industries=self._industries,
-                     data=data, flags=fl, region_hierarchy=self.region_hierarchy,
-                     industry_hierarchy=self.industry_hierarchy)
+        return Panel(
+            years=keep_years,
+            regions=self._regions[rpos],
+            industries=self._industries,
+            data=data,
+            flags=fl,
+            region_hierarchy=self.region_hierarchy,
+            industry_hierarchy=self.industry_hierarchy,
+        )
 
     def aggregate(
         self,
@@ -455,8 +487,7 @@ class Panel:
                 .groupby(["year", "region", "industry"], as_index=False)["flag"]
                 .agg(lambda s: ",".join(sorted(set(s))))
             )
-        return Panel(years=self._years, regions=r_labels, industries=i_labels, data=data,
-                     flags=fl)
+        return Panel(years=self._years, regions=r_labels, industries=i_labels, data=data, flags=fl)
 
     @staticmethod
     def _grouping(
@@ -472,7 +503,9 @@ class Panel:
         codes, uniques = pd.factorize(target.to_numpy(), sort=True)
         return codes.astype(np.int64), [str(u) for u in uniques]
 
-    def rollup(self, *, region_level: int | None = None, industry_level: int | None = None) -> Panel:
+    def rollup(
+        self, *, region_level: int | None = None, industry_level: int | None = None
+    ) -> Panel:
         """Aggregate regions and/or industries to a level of their hierarchy.
 
         Uses :attr:`region_hierarchy` / :attr:`industry_hierarchy`; see

@@ -41,8 +41,9 @@ class SortedColumns:
         self.count = mask.sum(axis=0)
 
     @classmethod
-    def from_cells(cls, values: np.ndarray, slots: np.ndarray, count: np.ndarray,
-                   n: int) -> SortedColumns:
+    def from_cells(
+        cls, values: np.ndarray, slots: np.ndarray, count: np.ndarray, n: int
+    ) -> SortedColumns:
         """From selected cells of an ``(n, k)`` array given as ``values`` at flat positions
         ``slots = column * n + row`` of the transposed array, with ``count`` cells per column."""
         self = cls.__new__(cls)

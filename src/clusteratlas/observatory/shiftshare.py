@@ -11,8 +11,18 @@ from clusteratlas.observatory.panel import Panel
 
 __all__ = ["SHIFTSHARE_COLUMNS", "shift_share"]
 
-SHIFTSHARE_COLUMNS = ("region", "cluster", "cluster_name", "type", "employment_base",
-                      "employment", "change", "national_growth", "industry_mix", "regional_shift")
+SHIFTSHARE_COLUMNS = (
+    "region",
+    "cluster",
+    "cluster_name",
+    "type",
+    "employment_base",
+    "employment",
+    "change",
+    "national_growth",
+    "industry_mix",
+    "regional_shift",
+)
 
 
 def shift_share(
@@ -38,9 +48,7 @@ def shift_share(
         ``"cluster"``: one row per region and cluster with employment in either year;
         ``"region"``: the components summed over each region's clusters.
     """
-    for y in (base_year, year):
-        if y not in panel.years:
-            raise ValueError(f"year {y} is not in the panel (years: {', '.join(map(str, panel.years))})")
+    panel.require_years(base_year, year)
     if by not in ("cluster", "region"):
         raise ValueError(f"by must be 'cluster' or 'region', not {by!r}")
     s = _setup(panel, definitions, reference_region, "total", StarRules(), StrongRules())
@@ -48,8 +56,9 @@ def shift_share(
     E0, E1 = y0.dense("employment"), y1.dense("employment")
     with np.errstate(divide="ignore", invalid="ignore"):
         G = y1.reference_total / y0.reference_total - 1.0
-        g = np.where(y0.reference_cluster > 0, y1.reference_cluster / y0.reference_cluster - 1.0,
-                     0.0)
+        g = np.where(
+            y0.reference_cluster > 0, y1.reference_cluster / y0.reference_cluster - 1.0, 0.0
+        )
     national = E0 * G
     mix = E0 * (g - G)[None, :]
     change = E1 - E0
@@ -57,20 +66,28 @@ def shift_share(
     keep = (E0 > 0) | (E1 > 0)
     r, c = np.nonzero(keep)
     clusters = s.clusters
-    out = pd.DataFrame({
-        "region": s.regions.to_numpy()[r].astype(str),
-        "cluster": clusters.index.to_numpy()[c].astype(str),
-        "cluster_name": clusters["cluster_name"].to_numpy()[c],
-        "type": clusters["type"].to_numpy()[c],
-        "employment_base": E0[r, c],
-        "employment": E1[r, c],
-        "change": change[r, c],
-        "national_growth": national[r, c],
-        "industry_mix": mix[r, c],
-        "regional_shift": shift[r, c],
-    })
+    out = pd.DataFrame(
+        {
+            "region": s.regions.to_numpy()[r].astype(str),
+            "cluster": clusters.index.to_numpy()[c].astype(str),
+            "cluster_name": clusters["cluster_name"].to_numpy()[c],
+            "type": clusters["type"].to_numpy()[c],
+            "employment_base": E0[r, c],
+            "employment": E1[r, c],
+            "change": change[r, c],
+            "national_growth": national[r, c],
+            "industry_mix": mix[r, c],
+            "regional_shift": shift[r, c],
+        }
+    )
     if by == "region":
-        numeric = ["employment_base", "employment", "change", "national_growth", "industry_mix",
-                   "regional_shift"]
+        numeric = [
+            "employment_base",
+            "employment",
+            "change",
+            "national_growth",
+            "industry_mix",
+            "regional_shift",
+        ]
         out = out.groupby("region", as_index=False, sort=True)[numeric].sum()
     return out

@@ -62,8 +62,14 @@ class InputError(ValueError):
     ``located`` lists each problem with its file and line; ``str()`` is a readable report.
     """
 
-    def __init__(self, path: str | Path, located: list[Located] | None = None, *,
-                 message: str | None = None, total: int | None = None) -> None:
+    def __init__(
+        self,
+        path: str | Path,
+        located: list[Located] | None = None,
+        *,
+        message: str | None = None,
+        total: int | None = None,
+    ) -> None:
         self.path = str(path)
         self.located = located or []
         self.total = total if total is not None else len(self.located)
@@ -74,16 +80,20 @@ class InputError(ValueError):
         super().__init__("\n".join(lines))
 
     @classmethod
-    def from_panel_error(cls, path: str | Path, err: PanelError,
-                         locate: RowLocator) -> InputError:
+    def from_panel_error(cls, path: str | Path, err: PanelError, locate: RowLocator) -> InputError:
         """Translate the 0-based frame rows of ``err`` into lines (or rows) of the file."""
 
         def where(row: int) -> str:
             return f"{locate.unit} {locate(row)}"
 
         located = [
-            Located(str(path), None if p.row is None else locate(p.row), locate.unit, p,
-                    p.describe(where))
+            Located(
+                str(path),
+                None if p.row is None else locate(p.row),
+                locate.unit,
+                p,
+                p.describe(where),
+            )
             for p in err.problems
         ]
         return cls(path, located, total=err.total)
@@ -108,7 +118,11 @@ def open_panel(path: str | Path, *, source: str | None = None, **options: Any) -
         reader = cls()
         if reader.guess_can_open(path):
             return reader.open(path, **options)
-    raise InputError(path, message=(
-        f"{path}: no installed source can read this file (installed: {', '.join(sorted(sources))}); "
-        "a long table needs a .csv, .csv.gz, .tsv or .parquet name"
-    ))
+    raise InputError(
+        path,
+        message=(
+            f"{path}: no installed source can read this file "
+            f"(installed: {', '.join(sorted(sources))}); "
+            "a long table needs a .csv, .csv.gz, .tsv or .parquet name"
+        ),
+    )

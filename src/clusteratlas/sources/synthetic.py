@@ -92,15 +92,17 @@ def demo_panel_frame(seed: int = 2024, years: range = range(2015, 2023)) -> pd.D
         est = np.maximum(1, np.round(emp / firm_size[None, :] * rng.lognormal(0, 0.2, emp.shape)))
         pay = np.round(emp * wage_level[None, :] * region_wage[:, None] * (1.02**t))
         r, i = np.nonzero(emp > 0)
-        frame = pd.DataFrame({
-            "year": y,
-            "region": regions[r],
-            "industry": industries[i],
-            "employment": emp[r, i].astype(np.int64).astype(object),
-            "establishments": est[r, i].astype(np.int64),
-            "payroll": pay[r, i].astype(np.int64),
-            "flag": "",
-        })
+        frame = pd.DataFrame(
+            {
+                "year": y,
+                "region": regions[r],
+                "industry": industries[i],
+                "employment": emp[r, i].astype(np.int64).astype(object),
+                "establishments": est[r, i].astype(np.int64),
+                "payroll": pay[r, i].astype(np.int64),
+                "flag": "",
+            }
+        )
         u = rng.random(len(frame))
         frame.loc[u < 0.01, "flag"] = "e"
         conf = u > 0.997
@@ -110,8 +112,9 @@ def demo_panel_frame(seed: int = 2024, years: range = range(2015, 2023)) -> pd.D
     return pd.concat(frames, ignore_index=True)
 
 
-def _random_cells(n_regions: int, n_industries: int, n_years: int, zero_share: float,
-                  seed: int) -> Iterator[tuple[int, np.ndarray, np.ndarray, dict[str, np.ndarray]]]:
+def _random_cells(
+    n_regions: int, n_industries: int, n_years: int, zero_share: float, seed: int
+) -> Iterator[tuple[int, np.ndarray, np.ndarray, dict[str, np.ndarray]]]:
     """Year by year: region positions, industry positions and measures of the present cells."""
     rng = np.random.default_rng(seed)
     size = rng.lognormal(9.0, 1.2, n_regions)
@@ -120,20 +123,31 @@ def _random_cells(n_regions: int, n_industries: int, n_years: int, zero_share: f
         present = rng.random((n_regions, n_industries)) >= zero_share
         r, i = np.nonzero(present)
         emp = np.ceil(size[r] * share[i] * rng.lognormal(0, 1.0, len(r)) * 5)
-        yield 2010 + t, r, i, {
-            "employment": emp,
-            "establishments": np.ceil(emp / rng.uniform(2, 40, len(r))),
-            "payroll": np.round(emp * rng.uniform(20, 80, len(r)), 1),
-        }
+        yield (
+            2010 + t,
+            r,
+            i,
+            {
+                "employment": emp,
+                "establishments": np.ceil(emp / rng.uniform(2, 40, len(r))),
+                "payroll": np.round(emp * rng.uniform(20, 80, len(r)), 1),
+            },
+        )
 
 
 def _labels(n_regions: int, n_industries: int) -> tuple[np.ndarray, np.ndarray]:
-    return (np.array([f"R{k:05d}" for k in range(n_regions)], dtype=object),
-            np.array([f"I{k:04d}" for k in range(n_industries)], dtype=object))
+    return (
+        np.array([f"R{k:05d}" for k in range(n_regions)], dtype=object),
+        np.array([f"I{k:04d}" for k in range(n_industries)], dtype=object),
+    )
 
 
 def random_panel_frame(
-    n_regions: int, n_industries: int, n_years: int = 10, *, zero_share: float = 0.6,
+    n_regions: int,
+    n_industries: int,
+    n_years: int = 10,
+    *,
+    zero_share: float = 0.6,
     seed: int = 0,
 ) -> pd.DataFrame:
     """A large random long table for benchmarks and tests (numeric columns, no flags).
@@ -144,13 +158,25 @@ def random_panel_frame(
     regions, industries = _labels(n_regions, n_industries)
     frames = []
     for year, r, i, measures in _random_cells(n_regions, n_industries, n_years, zero_share, seed):
-        frames.append(pd.DataFrame({"year": np.full(len(r), year, dtype=np.int64),
-                                    "region": regions[r], "industry": industries[i], **measures}))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "year": np.full(len(r), year, dtype=np.int64),
+                    "region": regions[r],
+                    "industry": industries[i],
+                    **measures,
+                }
+            )
+        )
     return pd.concat(frames, ignore_index=True)
 
 
 def random_panel(
-    n_regions: int, n_industries: int, n_years: int = 10, *, zero_share: float = 0.6,
+    n_regions: int,
+    n_industries: int,
+    n_years: int = 10,
+    *,
+    zero_share: float = 0.6,
     seed: int = 0,
 ) -> Panel:
     """The panel of :func:`random_panel_frame`, built directly from sparse matrices (no long

@@ -1,5 +1,5 @@
-"""Long tables in CSV or Parquet: ``year,region,industry,employment[,establishments,payroll,flag]``.
-"""
+"""Long tables in CSV or Parquet:
+``year,region,industry,employment[,establishments,payroll,flag]``."""
 
 from __future__ import annotations
 
@@ -15,7 +15,6 @@ import pandas as pd
 from clusteratlas.observatory.definitions import ClusterDefinitions, DefinitionsError
 from clusteratlas.observatory.hierarchy import Hierarchy
 from clusteratlas.observatory.panel import ExtraColumnsWarning, Panel, PanelError
-
 from clusteratlas.sources.base import InputError, RowLocator
 
 __all__ = ["LongTableSource", "read_definitions", "read_table"]
@@ -92,8 +91,15 @@ def read_table(path: str | Path) -> tuple[pd.DataFrame, ParquetRows | TextLines]
             frame = pd.read_parquet(path)
             locate: ParquetRows | TextLines = ParquetRows()
         else:
-            frame = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False,
-                                na_filter=False, skipinitialspace=True, encoding="utf-8-sig")
+            frame = pd.read_csv(
+                path,
+                sep=sep,
+                dtype=str,
+                keep_default_na=False,
+                na_filter=False,
+                skipinitialspace=True,
+                encoding="utf-8-sig",
+            )
             locate = TextLines(path, sep)
     except (ValueError, OSError, UnicodeDecodeError) as exc:
         raise InputError(path, message=f"{path}: cannot be read as {kind}: {exc}") from None
@@ -113,16 +119,23 @@ class LongTableSource:
     def guess_can_open(self, path: str | Path) -> bool:
         return _kind(Path(path)) is not None
 
-    def open(self, path: str | Path, *, region_hierarchy: Hierarchy | None = None,
-             industry_hierarchy: Hierarchy | None = None, **options: Any) -> Panel:
+    def open(
+        self,
+        path: str | Path,
+        *,
+        region_hierarchy: Hierarchy | None = None,
+        industry_hierarchy: Hierarchy | None = None,
+        **options: Any,
+    ) -> Panel:
         if options:
             raise TypeError(f"unknown options for the table source: {', '.join(options)}")
         frame, locate = read_table(path)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", ExtraColumnsWarning)
             try:
-                panel = Panel.from_frame(frame, region_hierarchy=region_hierarchy,
-                                         industry_hierarchy=industry_hierarchy)
+                panel = Panel.from_frame(
+                    frame, region_hierarchy=region_hierarchy, industry_hierarchy=industry_hierarchy
+                )
             except PanelError as err:
                 raise InputError.from_panel_error(path, err, locate) from None
         for w in caught:
@@ -144,25 +157,31 @@ def read_definitions(path: str | Path, *, vintage: str | None = None) -> Cluster
     columns, for one NAICS edition (``vintage``; by default the newest in the file).
     """
     frame, locate = read_table(path)
-    if CMP_COLUMNS <= set(frame.columns):
+    if set(frame.columns) >= CMP_COLUMNS:
         vintages = sorted(frame["naics_vintage"].str.strip().unique())
         chosen = vintage if vintage is not None else vintages[-1]
         if chosen not in vintages:
-            raise InputError(path, message=(
-                f"{path}: NAICS vintage {chosen!r} is not in the file (it has "
-                f"{', '.join(vintages)})"))
+            raise InputError(
+                path,
+                message=(
+                    f"{path}: NAICS vintage {chosen!r} is not in the file (it has "
+                    f"{', '.join(vintages)})"
+                ),
+            )
         keep = frame["naics_vintage"].str.strip() == chosen
         kept_rows = np.flatnonzero(keep.to_numpy())
-        frame = pd.DataFrame({
-            "industry": frame.loc[keep, "naics"], "cluster": frame.loc[keep, "cluster_code"],
-            "cluster_name": frame.loc[keep, "cluster_name"],
-            "type": frame.loc[keep, "traded_local"].str.strip().str.lower(),
-        }).reset_index(drop=True)
+        frame = pd.DataFrame(
+            {
+                "industry": frame.loc[keep, "naics"],
+                "cluster": frame.loc[keep, "cluster_code"],
+                "cluster_name": frame.loc[keep, "cluster_name"],
+                "type": frame.loc[keep, "traded_local"].str.strip().str.lower(),
+            }
+        ).reset_index(drop=True)
         try:
             return ClusterDefinitions.from_frame(frame)
         except DefinitionsError as err:
-            raise InputError.from_panel_error(
-                path, err, _Subset(locate, kept_rows)) from None
+            raise InputError.from_panel_error(path, err, _Subset(locate, kept_rows)) from None
     try:
         return ClusterDefinitions.from_frame(frame)
     except DefinitionsError as err:
