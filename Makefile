@@ -21,7 +21,7 @@ install: $(STAMP)
 demo: install
 	$(BIN)/clusteratlas demo --out demo-output
 
-test: install
+test: install lint
 	$(BIN)/python -m pytest -n 2 -q
 
 lint: install

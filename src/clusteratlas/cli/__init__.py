@@ -54,6 +54,7 @@ err = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
 PanelArg = Annotated[
     Path,
     typer.Argument(
+        metavar="PANEL",
         help="Long table (CSV/Parquet): year, region, "
         "industry, employment [, establishments, payroll, flag].",
         show_default=False,
@@ -124,6 +125,17 @@ def _errors() -> Iterator[None]:
             err.print("[bold red]error:[/] ", markup=True, end="")
             err.print(str(msg), markup=False)
             raise typer.Exit(int(ExitStatus.BAD_INPUT)) from None
+        except (typer.Exit, KeyboardInterrupt):
+            raise
+        except Exception as exc:  # a bug: say so plainly, without a traceback
+            _show_warnings(caught)
+            err.print("[bold red]internal error:[/] ", markup=True, end="")
+            err.print(f"{type(exc).__name__}: {exc}", markup=False)
+            err.print(
+                "This is a bug in Cluster Atlas; please report it with the command you ran.",
+                markup=False,
+            )
+            raise typer.Exit(int(ExitStatus.ERROR)) from None
         _show_warnings(caught)
 
 
