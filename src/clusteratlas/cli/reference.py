@@ -16,7 +16,8 @@ __all__ = ["render_reference"]
 def _param_line(param: Any) -> str:
     # Typer's bundled click objects, used by their public attributes only
     if param.param_type_name == "argument":
-        return f"- `{(param.metavar or param.name).upper()}` (argument): {getattr(param, 'help', '') or ''}"
+        label = (param.metavar or param.name).upper()
+        return f"- `{label}` (argument): {getattr(param, 'help', '') or ''}"
     names = ", ".join(f"`{o}`" for o in param.opts + param.secondary_opts)
     annotation = param.type_descriptor.annotation
     kind = ""
