@@ -402,9 +402,12 @@ def cluster_table(
         base = _compute_year(s, base_year, every)  # base values for every reported cell
     n = sum(len(k) for k in keys_by_year.values())
     out = _Columns(n, base is not None, len(s.rows), len(s.clusters))
+    flags = _cluster_flags(s)
     pos = 0
     for done, y in enumerate(report_years, start=1):
         keys = keys_by_year.pop(y)
+        if flags is not None:
+            out.set_flags(pos, keys, flags[flags["year"] == y])
         cy = _compute_year(s, y, keys)
         sl = slice(pos, pos + len(keys))
         pos += len(keys)
@@ -423,6 +426,38 @@ def cluster_table(
         if progress is not None:
             progress(done, len(report_years))
     return out.frame(s)
+
+
+def _cluster_flags(s: _Setup) -> pd.DataFrame | None:
+    """Flags of the panel's cells carried to (year, region, cluster) cells: the sorted union of
+    the flags of the industries that make up each cluster (``None`` if nothing is flagged)."""
+    f = s.panel.flag_positions
+    if not len(f):
+        return None
+    n_c = len(s.clusters)
+    if s.A is None:
+        cluster_of = np.arange(len(s.panel.industries))
+    else:
+        A = s.A.tocsr()
+        cluster_of = np.full(A.shape[0], -1)
+        has = np.diff(A.indptr) > 0
+        cluster_of[has] = A.indices[A.indptr[:-1][has]]
+    row_of = np.full(len(s.panel.regions), -1)
+    row_of[s.rows] = np.arange(len(s.rows))
+    r = row_of[f["region"].to_numpy()]
+    c = cluster_of[f["industry"].to_numpy()]
+    keep = (r >= 0) & (c >= 0)
+    cells = pd.DataFrame(
+        {
+            "year": f["year"].to_numpy()[keep],
+            "key": r[keep] * n_c + c[keep],
+            "flag": f["flag"].to_numpy()[keep],
+        }
+    )
+    cells = cells.assign(flag=cells["flag"].str.split(",")).explode("flag")
+    return cells.groupby(["year", "key"], as_index=False)["flag"].agg(
+        lambda v: ",".join(sorted(set(v)))
+    )
 
 
 class _Columns:
@@ -458,6 +493,23 @@ class _Columns:
         if dynamics:
             for name in ("change", "growth_cagr", "lq_change"):
                 self.columns[name] = np.full(n, np.nan)
+
+    def set_flags(self, start: int, keys: np.ndarray, flags: pd.DataFrame) -> None:
+        """Record the flags of this year's cells (``keys`` start at row ``start``)."""
+        if "flag" not in self.columns:
+            self.columns["flag"] = np.full(len(self.columns["year"]), -1, dtype=np.int32)
+            self.flag_labels: list[str] = []
+        fkeys = flags["key"].to_numpy()
+        at = np.searchsorted(keys, fkeys)
+        found = (at < len(keys)) & (keys[np.minimum(at, len(keys) - 1)] == fkeys)
+        labels = flags["flag"].to_numpy()[found]
+        index = {label: k for k, label in enumerate(self.flag_labels)}
+        for label in labels:
+            if label not in index:
+                index[label] = len(self.flag_labels)
+                self.flag_labels.append(label)
+        codes = np.array([index[label] for label in labels], dtype=np.int32)
+        self.columns["flag"][start + at[found]] = codes
 
     def fill(self, sl: slice, cy: ClusterYear) -> None:
         cols = self.columns
@@ -515,5 +567,7 @@ class _Columns:
             )  # type: ignore[operator]
             code[np.isnan(lq_change) | np.isnan(lq)] = -1  # type: ignore[arg-type]
             out["quadrant"] = pd.Categorical.from_codes(code, categories=list(QUADRANTS))
+        if "flag" in cols:
+            out["flag"] = pd.Categorical.from_codes(cols.pop("flag"), categories=self.flag_labels)
         # copy=False: keep each column's array as it is (no consolidation into 2-D blocks)
         return pd.DataFrame(out, copy=False)

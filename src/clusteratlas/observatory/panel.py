@@ -348,6 +348,12 @@ class Panel:
             }
         )
 
+    @property
+    def flag_positions(self) -> pd.DataFrame:
+        """Flagged cells as ``year`` and integer positions ``region``, ``industry`` into
+        :attr:`regions` / :attr:`industries`, with their ``flag`` (read-only view)."""
+        return self._flags
+
     def has(self, measure: str) -> bool:
         return measure in self._data
 

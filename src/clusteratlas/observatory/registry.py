@@ -111,6 +111,14 @@ REGISTRY: dict[str, IndicatorSpec] = {
             "European Cluster Observatory portfolio charts",
         ),
         IndicatorSpec(
+            "flag",
+            "clusters",
+            "union of the input flags of the cells behind the row (only when the input has flags)",
+            "codes",
+            "flags",
+            "source flags, e.g. Eurostat and Census",
+        ),
+        IndicatorSpec(
             "national_growth",
             "shiftshare",
             "E_cr(base) · G",
