@@ -98,6 +98,40 @@ LqBaseOpt = Annotated[
 ]
 
 
+RegionLevelOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--region-level",
+        help="Roll regions up to this level first (NUTS: 0 country … 3), keeping the "
+        "reference region as it is.",
+    ),
+]
+RegionCodesOpt = Annotated[
+    str,
+    typer.Option(
+        "--region-codes",
+        help="Region hierarchy for --region-level: 'nuts' (from the codes) or a code list "
+        "file with columns code,parent[,level].",
+    ),
+]
+IndustryLevelOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--industry-level",
+        help="Roll industries up to this level first (NAICS: 2–6 digits; NACE: 1 section, "
+        "2 division, 3 group, 4 class).",
+    ),
+]
+IndustryCodesOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--industry-codes",
+        help="Industry hierarchy for --industry-level: 'naics', 'nace' or a code list file "
+        "(code,parent[,level]). Default: naics for numeric codes, else nace.",
+    ),
+]
+
+
 class _AbortError(Exception):
     def __init__(self, message: str, status: ExitStatus = ExitStatus.BAD_INPUT) -> None:
         super().__init__(message)
@@ -169,14 +203,38 @@ def _progress(description: str) -> Iterator[Callable[[int, int], None]]:
         yield update
 
 
-def _read_inputs(
-    panel_path: Path, definitions_path: Path | None
+def _load(
+    panel_path: Path,
+    definitions_path: Path | None,
+    out: Path,
+    *,
+    years: tuple[int | None, ...] = (),
+    reference_region: str | None = None,
+    region_level: int | None = None,
+    region_codes: str = "nuts",
+    industry_level: int | None = None,
+    industry_codes: str | None = None,
 ) -> tuple[Panel, ClusterDefinitions | None]:
+    """What every analysis command does first: check the output place, read the inputs, check
+    years and reference region, roll up if asked, and note unmapped industries."""
+    from clusteratlas.cli.output import check_output
     from clusteratlas.sources import open_panel, read_definitions
+    from clusteratlas.sources.hierarchies import roll_up
 
+    check_output(out)
     with err.status(f"reading {panel_path}", spinner="dots") if err.is_terminal else _null():
         panel = open_panel(panel_path)
         definitions = read_definitions(definitions_path) if definitions_path else None
+    panel.require_years(*years)
+    _check_reference(panel, reference_region)
+    panel = roll_up(
+        panel,
+        region_level=region_level,
+        region_codes=region_codes,
+        industry_level=industry_level,
+        industry_codes=industry_codes,
+        keep=[reference_region] if reference_region else [],
+    )
     if definitions is not None:
         report = definitions.unmapped(panel)
         if report.count:
@@ -220,16 +278,26 @@ def clusters(
     ] = None,
     reference_region: ReferenceOpt = None,
     lq_base: LqBaseOpt = LqBase.total,
+    region_level: RegionLevelOpt = None,
+    region_codes: RegionCodesOpt = "nuts",
+    industry_level: IndustryLevelOpt = None,
+    industry_codes: IndustryCodesOpt = None,
 ) -> None:
     """Cluster indicators by year, region and cluster: shares, LQ, stars, strong-cluster flags."""
     with _errors():
-        from clusteratlas.cli.output import check_output
         from clusteratlas.observatory import cluster_table
 
-        check_output(out)
-        panel, definitions = _read_inputs(panel_path, definitions_path)
-        panel.require_years(year, base_year)
-        _check_reference(panel, reference_region)
+        panel, definitions = _load(
+            panel_path,
+            definitions_path,
+            out,
+            years=(year, base_year),
+            reference_region=reference_region,
+            region_level=region_level,
+            region_codes=region_codes,
+            industry_level=industry_level,
+            industry_codes=industry_codes,
+        )
         with _progress("computing clusters") as update:
             table = cluster_table(
                 panel,
@@ -257,16 +325,26 @@ def shiftshare(
             "--by", help="'cluster': one row per region and cluster; 'region': summed per region."
         ),
     ] = ShiftShareBy.cluster,
+    region_level: RegionLevelOpt = None,
+    region_codes: RegionCodesOpt = "nuts",
+    industry_level: IndustryLevelOpt = None,
+    industry_codes: IndustryCodesOpt = None,
 ) -> None:
     """Shift-share: national growth, industry mix and regional shift of employment change."""
     with _errors():
-        from clusteratlas.cli.output import check_output
         from clusteratlas.observatory import shift_share
 
-        check_output(out)
-        panel, definitions = _read_inputs(panel_path, definitions_path)
-        panel.require_years(base_year, year)
-        _check_reference(panel, reference_region)
+        panel, definitions = _load(
+            panel_path,
+            definitions_path,
+            out,
+            years=(base_year, year),
+            reference_region=reference_region,
+            region_level=region_level,
+            region_codes=region_codes,
+            industry_level=industry_level,
+            industry_codes=industry_codes,
+        )
         table = shift_share(
             panel,
             definitions,
@@ -286,16 +364,26 @@ def regions(
     year: YearOpt = None,
     reference_region: ReferenceOpt = None,
     lq_base: LqBaseOpt = LqBase.total,
+    region_level: RegionLevelOpt = None,
+    region_codes: RegionCodesOpt = "nuts",
+    industry_level: IndustryLevelOpt = None,
+    industry_codes: IndustryCodesOpt = None,
 ) -> None:
     """Region specialisation: Krugman, Hoover, Herfindahl, entropy, cluster strength."""
     with _errors():
-        from clusteratlas.cli.output import check_output
         from clusteratlas.observatory import region_indices
 
-        check_output(out)
-        panel, definitions = _read_inputs(panel_path, definitions_path)
-        panel.require_years(year)
-        _check_reference(panel, reference_region)
+        panel, definitions = _load(
+            panel_path,
+            definitions_path,
+            out,
+            years=(year,),
+            reference_region=reference_region,
+            region_level=region_level,
+            region_codes=region_codes,
+            industry_level=industry_level,
+            industry_codes=industry_codes,
+        )
         with _progress("computing region indices") as update:
             table = region_indices(
                 panel,
@@ -315,16 +403,26 @@ def industries(
     definitions_path: DefinitionsOpt = None,
     year: YearOpt = None,
     reference_region: ReferenceOpt = None,
+    region_level: RegionLevelOpt = None,
+    region_codes: RegionCodesOpt = "nuts",
+    industry_level: IndustryLevelOpt = None,
+    industry_codes: IndustryCodesOpt = None,
 ) -> None:
     """Cluster (industry) localisation: Hoover, locational Gini, Ellison–Glaeser raw G."""
     with _errors():
-        from clusteratlas.cli.output import check_output
         from clusteratlas.observatory import industry_indices
 
-        check_output(out)
-        panel, definitions = _read_inputs(panel_path, definitions_path)
-        panel.require_years(year)
-        _check_reference(panel, reference_region)
+        panel, definitions = _load(
+            panel_path,
+            definitions_path,
+            out,
+            years=(year,),
+            reference_region=reference_region,
+            region_level=region_level,
+            region_codes=region_codes,
+            industry_level=industry_level,
+            industry_codes=industry_codes,
+        )
         with _progress("computing localisation indices") as update:
             table = industry_indices(
                 panel,

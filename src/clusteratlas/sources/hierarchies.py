@@ -1,0 +1,66 @@
+"""Choosing a region or industry hierarchy by name (derived from the codes) or from a code list
+file (``code,parent[,level]``, such as the official NUTS, NACE or NAICS lists)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from clusteratlas.observatory.hierarchy import Hierarchy
+from clusteratlas.observatory.panel import Panel
+from clusteratlas.sources.base import InputError
+from clusteratlas.sources.table import read_table
+
+__all__ = ["SCHEMES", "hierarchy_for", "roll_up"]
+
+SCHEMES = ("nuts", "naics", "nace")
+
+
+def hierarchy_for(spec: str, codes: Iterable[str]) -> Hierarchy:
+    """``nuts``, ``naics`` or ``nace`` (derived from the codes) or the path of a code list."""
+    codes = list(codes)
+    if spec.lower() in SCHEMES:
+        return getattr(Hierarchy, spec.lower())(codes)
+    path = Path(spec)
+    frame, _ = read_table(path)
+    missing = [c for c in ("code", "parent") if c not in frame.columns]
+    if missing:
+        raise InputError(
+            path,
+            message=(
+                f"{path}: a code list needs the columns code and parent (and optionally level); "
+                f"missing {', '.join(missing)} (found: {', '.join(frame.columns)}); "
+                f"or name a scheme: {', '.join(SCHEMES)}"
+            ),
+        )
+    level = "level" if "level" in frame.columns else None
+    return Hierarchy.from_frame(frame, level=level, name=path.name)
+
+
+def roll_up(
+    panel: Panel,
+    *,
+    region_level: int | None = None,
+    region_codes: str = "nuts",
+    industry_level: int | None = None,
+    industry_codes: str | None = None,
+    keep: Sequence[str] = (),
+) -> Panel:
+    """Aggregate a panel's regions and/or industries to a level of their hierarchy.
+
+    ``keep`` lists region codes left as they are (a reference region such as ``EU27_2020``,
+    which is not part of the NUTS tree). ``industry_codes`` defaults to ``naics`` when every
+    industry code is numeric, else ``nace``.
+    """
+    regions = industries = None
+    if region_level is not None:
+        codes = [c for c in panel.regions if c not in keep]
+        regions = hierarchy_for(region_codes, codes).ancestors(codes, region_level)
+        regions.update({c: c for c in keep if c in panel.regions})
+    if industry_level is not None:
+        codes = list(panel.industries)
+        scheme = industry_codes or ("naics" if all(c.isdigit() for c in codes) else "nace")
+        industries = hierarchy_for(scheme, codes).ancestors(codes, industry_level)
+    if regions is None and industries is None:
+        return panel
+    return panel.aggregate(regions=regions, industries=industries)
