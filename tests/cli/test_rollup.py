@@ -26,13 +26,17 @@ def _run(tmp_path, *args):
 
 
 def test_clusters_roll_up_nuts_and_nace_keeping_reference(tmp_path):
-    result, out = _run(tmp_path, "--region-level", "1", "--industry-level", "2",
-                       "--reference-region", "EU27_2020")
+    result, out = _run(
+        tmp_path, "--region-level", "1", "--industry-level", "2", "--reference-region", "EU27_2020"
+    )
 
     assert result.exit_code == 0, result.output
     table = pd.read_csv(out, dtype={"region": str, "cluster": str})
     assert table[["region", "cluster", "employment"]].values.tolist() == [
-        ["DE1", "10", 30.0], ["DE1", "29", 30.0], ["FR1", "10", 40.0]]
+        ["DE1", "10", 30.0],
+        ["DE1", "29", 30.0],
+        ["FR1", "10", 40.0],
+    ]
     # reference: division 10 = 1,500 of 2,400; DE1 region share 30/60 → lq = 0.5 / 0.625
     assert table["lq"].tolist() == pytest.approx([0.8, 0.5 / 0.375, 1.0 / 0.625])
 
@@ -40,8 +44,15 @@ def test_clusters_roll_up_nuts_and_nace_keeping_reference(tmp_path):
 def test_clusters_roll_up_with_official_code_list(tmp_path, shared_data):
     codes = shared_data / "classifications" / "nuts_2021.csv"
 
-    result, out = _run(tmp_path, "--region-level", "0", "--region-codes", str(codes),
-                       "--reference-region", "EU27_2020")
+    result, out = _run(
+        tmp_path,
+        "--region-level",
+        "0",
+        "--region-codes",
+        str(codes),
+        "--reference-region",
+        "EU27_2020",
+    )
 
     assert result.exit_code == 0, result.output
     table = pd.read_csv(out, dtype={"region": str, "cluster": str})
