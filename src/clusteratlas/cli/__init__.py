@@ -461,6 +461,24 @@ def demo(
         run_demo(out, seed=seed, console=err)
 
 
+def _version(value: bool) -> None:
+    if value:
+        from clusteratlas import __version__
+
+        typer.echo(f"clusteratlas {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
+    ] = False,
+) -> None:
+    """Cluster Atlas: map and monitor regional clusters from employment statistics."""
+
+
 def main() -> None:
     """Entry point of the ``clusteratlas`` script."""
     app()

@@ -81,13 +81,6 @@ def shift_share(
         }
     )
     if by == "region":
-        numeric = [
-            "employment_base",
-            "employment",
-            "change",
-            "national_growth",
-            "industry_mix",
-            "regional_shift",
-        ]
+        numeric = list(SHIFTSHARE_COLUMNS[4:])  # employment_base … regional_shift
         out = out.groupby("region", as_index=False, sort=True)[numeric].sum()
     return out
