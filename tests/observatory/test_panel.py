@@ -150,3 +150,68 @@ def test_hierarchy_from_classification_file(shared_data):
     assert h.ancestor("FRK26", 0) == "FR"
     with pytest.raises(ValueError, match="1 codes have no NUTS 2021 ancestor at level 2: XX"):
         h.ancestors(["DE111", "XX"], 2)
+
+
+def test_panel_bounds_are_kept_and_add_up_when_aggregated():
+    frame = pd.DataFrame(
+        {
+            "year": [2016] * 3,
+            "region": ["01001", "01001", "01003"],
+            "industry": ["311111", "311119", "311111"],
+            "employment": [10.0, 50.0, 7.0],
+            "flag": ["e", "", "e"],
+            "employment_lower": [0.0, np.nan, 5.0],
+            "employment_upper": [19.0, np.nan, 9.0],
+        }
+    )
+    panel = Panel.from_frame(frame)
+
+    up = panel.aggregate(industries={"311111": "3111", "311119": "3111"})
+
+    assert panel.bounds.values.tolist() == [
+        [2016, "01001", "311111", 0.0, 19.0],
+        [2016, "01003", "311111", 5.0, 9.0],
+    ]
+    # 01001: 60 employees, 10 of them estimated in 0–19 → 50–69
+    assert up.bounds.values.tolist() == [
+        [2016, "01001", "3111", 50.0, 69.0],
+        [2016, "01003", "3111", 5.0, 9.0],
+    ]
+    assert up.flags.values.tolist() == [[2016, "01001", "3111", "e"], [2016, "01003", "3111", "e"]]
+
+
+def test_panel_rejects_value_outside_its_bounds():
+    frame = pd.DataFrame(
+        {
+            "year": [2016],
+            "region": ["a"],
+            "industry": ["x"],
+            "employment": [30.0],
+            "employment_lower": [0.0],
+            "employment_upper": [19.0],
+        }
+    )
+
+    with pytest.raises(PanelError, match="value outside its bounds"):
+        Panel.from_frame(frame)
+
+
+def test_aggregate_regions_are_neither_summed_nor_ranked():
+    from clusteratlas.observatory import cluster_table
+
+    frame = pd.DataFrame(
+        {
+            "year": [2020] * 6,
+            "region": ["DE", "DE1", "DE2", "DE", "DE1", "DE2"],
+            "industry": ["a", "a", "a", "b", "b", "b"],
+            "employment": [30.0, 10.0, 20.0, 70.0, 50.0, 20.0],
+        }
+    )
+    panel = Panel.from_frame(frame, aggregates=["DE"])
+
+    table = cluster_table(panel)
+
+    assert list(table["region"].astype(str).unique()) == ["DE1", "DE2"]
+    # reference = DE1 + DE2 (not doubled by DE): a = 30 of 100
+    assert table["cluster_share"].tolist() == pytest.approx([10 / 30, 50 / 70, 20 / 30, 20 / 70])
+    assert panel.select(regions=["DE", "DE1"]).aggregates == ("DE",)

@@ -150,14 +150,16 @@ def _setup(
     if not (defs.is_identity and list(defs.clusters.index) == list(panel.industries)):
         A, _ = defs.matrix(panel.industries)
     ref = None
-    rows = np.arange(len(panel.regions))
+    # ranked regions: not the reference region, not aggregates such as EU27_2020
+    ranked = ~panel.regions.isin(panel.aggregates)
     if reference_region is not None:
         if reference_region not in panel.regions:
             raise ValueError(f"reference region {reference_region!r} is not a region of the panel")
         ref = int(panel.regions.get_loc(reference_region))
-        rows = rows[rows != ref]
-        if len(rows) == 0:
-            raise ValueError("the panel has no region besides the reference region")
+        ranked[ref] = False
+    rows = np.flatnonzero(ranked)
+    if len(rows) == 0:
+        raise ValueError("the panel has no region besides the reference and aggregate regions")
     if lq_base not in ("total", "type"):
         raise ValueError(f"lq_base must be 'total' or 'type', not {lq_base!r}")
     types = defs.clusters["type"].to_numpy()
@@ -186,17 +188,19 @@ def _by_cluster(s: _Setup, measure: str, year: int) -> sparse.csr_array:
 
 
 def _cell_keys(
-    M: sparse.csr_array, rows: np.ndarray, ref: int | None
+    M: sparse.csr_array, rows: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """The stored cells of ``M`` without the reference row: flat keys ``row * n_cols + col``
-    (rows renumbered), values, rows and columns."""
+    """The stored cells of ``M`` in the ranked ``rows`` (renumbered 0…): flat keys
+    ``row * n_cols + col``, values, rows and columns."""
     counts = np.diff(M.indptr)
     row_of = np.repeat(np.arange(M.shape[0], dtype=np.int64), counts)
     data, cols = M.data, M.indices
-    if ref is not None:
-        keep = row_of != ref
+    if len(rows) < M.shape[0]:
+        renumber = np.full(M.shape[0], -1, dtype=np.int64)
+        renumber[rows] = np.arange(len(rows))
+        row_of = renumber[row_of]
+        keep = row_of >= 0
         row_of, data, cols = row_of[keep], data[keep], cols[keep]
-        row_of -= row_of > ref
     return row_of * M.shape[1] + cols, data, row_of, cols
 
 
@@ -220,7 +224,7 @@ def _lookup(own_keys: np.ndarray, own_values: np.ndarray, keys: np.ndarray) -> n
 
 def _present_keys(s: _Setup, year: int) -> np.ndarray:
     """Cells where the cluster has employment in ``year`` (flat keys, ascending)."""
-    keys, values, _, _ = _cell_keys(_by_cluster(s, "employment", year), s.rows, s.ref)
+    keys, values, _, _ = _cell_keys(_by_cluster(s, "employment", year), s.rows)
     return keys[values > 0]
 
 
@@ -230,15 +234,15 @@ def _compute_year(s: _Setup, year: int, keys: np.ndarray | None = None) -> Clust
     X = s.panel.matrix("employment", year)
     E_all = _by_cluster(s, "employment", year)
     total_all = np.asarray(X.sum(axis=1)).ravel()
+    total = total_all[s.rows]
     if s.ref is None:
-        ref_c = np.asarray(E_all.sum(axis=0)).ravel()
-        ref_total = float(total_all.sum())
-        total = total_all
+        ranked = E_all if len(s.rows) == E_all.shape[0] else E_all[s.rows]
+        ref_c = np.asarray(ranked.sum(axis=0)).ravel()
+        ref_total = float(total.sum())
     else:
         ref_c = E_all[[s.ref]].toarray().ravel()
         ref_total = float(total_all[s.ref])
-        total = total_all[s.rows]
-    own_keys, own_e, own_r, own_c = _cell_keys(E_all, s.rows, s.ref)
+    own_keys, own_e, own_r, own_c = _cell_keys(E_all, s.rows)
     if keys is None:
         keys = own_keys[own_e > 0]
     if _same(own_keys, keys):
@@ -250,7 +254,7 @@ def _compute_year(s: _Setup, year: int, keys: np.ndarray | None = None) -> Clust
     def measure(name: str) -> np.ndarray | None:
         if not s.panel.has(name):
             return None
-        m_keys, m_values, _, _ = _cell_keys(_by_cluster(s, name, year), s.rows, s.ref)
+        m_keys, m_values, _, _ = _cell_keys(_by_cluster(s, name, year), s.rows)
         return _lookup(m_keys, m_values, keys)
 
     est, pay = measure("establishments"), measure("payroll")

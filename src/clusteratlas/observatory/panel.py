@@ -32,6 +32,7 @@ __all__ = [
 
 KEYS = ("year", "region", "industry")
 MEASURES = ("employment", "establishments", "payroll")
+BOUNDS = ("employment_lower", "employment_upper")
 OPTIONAL = ("establishments", "payroll", "flag")
 MAX_PROBLEMS = 20
 
@@ -106,12 +107,19 @@ class Panel:
     flags
         Flagged cells: a frame with integer positions ``year, region, industry`` (positions into
         ``regions``/``industries``) and the string ``flag``. Empty when no cell is flagged.
+        Optional columns ``lower`` and ``upper`` hold bounds of estimated employment values
+        (NaN where a cell has none).
     region_hierarchy, industry_hierarchy
         Optional hierarchies used by :meth:`rollup`.
+    aggregates
+        Regions that are totals of others (``EU27_2020``, a country beside its regions), kept
+        so that they can serve as the reference economy but never summed with the regions
+        or ranked among them.
     """
 
     __slots__ = (
         "__dict__",  # for cached_property
+        "_aggregates",
         "_data",
         "_flags",
         "_industries",
@@ -131,6 +139,7 @@ class Panel:
         flags: pd.DataFrame | None = None,
         region_hierarchy: Hierarchy | None = None,
         industry_hierarchy: Hierarchy | None = None,
+        aggregates: Sequence[str] = (),
     ) -> None:
         if "employment" not in data:
             raise ValueError("a panel needs the 'employment' measure")
@@ -164,6 +173,10 @@ class Panel:
                 }
             )
         self._flags = flags.reset_index(drop=True)
+        unknown_aggregates = [a for a in aggregates if a not in self._regions]
+        if unknown_aggregates:
+            raise ValueError(f"aggregate regions not in the panel: {unknown_aggregates[:10]}")
+        self._aggregates = tuple(sorted(set(aggregates)))
         self.region_hierarchy = region_hierarchy
         self.industry_hierarchy = industry_hierarchy
 
@@ -175,11 +188,13 @@ class Panel:
         *,
         region_hierarchy: Hierarchy | None = None,
         industry_hierarchy: Hierarchy | None = None,
+        aggregates: Sequence[str] = (),
     ) -> Panel:
         """Validate a long table and build a Panel from it.
 
         The table has the columns ``year, region, industry, employment`` and optionally
-        ``establishments, payroll, flag``. Values may be numbers or strings (as read from a
+        ``establishments, payroll, flag`` and ``employment_lower, employment_upper`` (bounds
+        of estimated values). Values may be numbers or strings (as read from a
         file); other columns are ignored with an :class:`ExtraColumnsWarning`.
 
         Raises
@@ -198,7 +213,7 @@ class Panel:
                     for c in missing
                 ]
             )
-        extra = [c for c in frame.columns if c not in KEYS + MEASURES + ("flag",)]
+        extra = [c for c in frame.columns if c not in KEYS + MEASURES + ("flag",) + BOUNDS]
         if extra:
             warnings.warn(
                 f"ignoring extra columns: {', '.join(map(str, extra))}",
@@ -258,6 +273,36 @@ class Panel:
                 )
             with np.errstate(invalid="ignore"):
                 values[measure] = np.where(np.isfinite(arr) & (arr >= 0), arr, 0.0)
+        limits: dict[str, np.ndarray] = {}
+        for column in BOUNDS:
+            if column in frame:
+                raw = frame[column]
+                arr, empty = _numbers(raw)
+                report(~empty & ~np.isfinite(arr), column, raw, "not a number")
+                limits[column] = arr
+        if len(limits) == 1:
+            report(
+                np.ones(1, bool),
+                next(iter(limits)),
+                pd.Series([None]),
+                "give both employment_lower and employment_upper, or neither",
+            )
+        elif limits and "employment" in values:
+            lo, hi = limits["employment_lower"], limits["employment_upper"]
+            value = values["employment"]
+            with np.errstate(invalid="ignore"):
+                report(
+                    np.isnan(lo) != np.isnan(hi),
+                    "employment_lower",
+                    frame["employment_lower"],
+                    "a bound without the other",
+                )
+                report(
+                    (lo > value) | (hi < value),
+                    "employment",
+                    frame["employment"],
+                    "value outside its bounds employment_lower–employment_upper",
+                )
 
         if problems:
             raise PanelError(problems, total=total)
@@ -294,15 +339,26 @@ class Panel:
                 m.eliminate_zeros()
                 data[measure][int(y)] = m
         flags = None
-        if has_flag.any():
+        has_bounds = ~np.isnan(limits["employment_lower"]) if limits else np.zeros_like(has_flag)
+        annotated = has_flag | has_bounds
+        if annotated.any():
+            labels = np.asarray(flag_labels + [""], dtype=object)
+            flag_at = (
+                np.where(has_flag, flag_pos, len(flag_labels))
+                if flag_pos is not None
+                else np.full(len(frame), len(flag_labels))
+            )
             flags = pd.DataFrame(
                 {
-                    "year": years[year_pos[has_flag]].astype(np.int64),
-                    "region": r_pos[has_flag].astype(np.int64),
-                    "industry": i_pos[has_flag].astype(np.int64),
-                    "flag": np.asarray(flag_labels, dtype=object)[flag_pos[has_flag]],
+                    "year": years[year_pos[annotated]].astype(np.int64),
+                    "region": r_pos[annotated].astype(np.int64),
+                    "industry": i_pos[annotated].astype(np.int64),
+                    "flag": labels[flag_at[annotated]],
                 }
             )
+            if limits:
+                flags["lower"] = limits["employment_lower"][annotated]
+                flags["upper"] = limits["employment_upper"][annotated]
         return cls(
             years=[int(y) for y in years],
             regions=list(regions),
@@ -311,9 +367,32 @@ class Panel:
             flags=flags,
             region_hierarchy=region_hierarchy,
             industry_hierarchy=industry_hierarchy,
+            aggregates=aggregates,
         )
 
     # ------------------------------------------------------------------ facts
+    @property
+    def aggregates(self) -> tuple[str, ...]:
+        """Regions that are totals of others (never summed with or ranked among regions)."""
+        return self._aggregates
+
+    @property
+    def bounds(self) -> pd.DataFrame:
+        """Estimated cells with bounds: ``year, region, industry, lower, upper`` (codes)."""
+        f = self._flags
+        if "lower" not in f:
+            return pd.DataFrame(columns=["year", "region", "industry", "lower", "upper"])
+        f = f[f["lower"].notna()]
+        return pd.DataFrame(
+            {
+                "year": f["year"].to_numpy(),
+                "region": self._regions.to_numpy()[f["region"].to_numpy()],
+                "industry": self._industries.to_numpy()[f["industry"].to_numpy()],
+                "lower": f["lower"].to_numpy(),
+                "upper": f["upper"].to_numpy(),
+            }
+        )
+
     @property
     def years(self) -> tuple[int, ...]:
         return self._years
@@ -338,7 +417,7 @@ class Panel:
     @cached_property
     def flags(self) -> pd.DataFrame:
         """Flagged cells as a long frame ``year, region, industry, flag`` (codes, not positions)."""
-        f = self._flags
+        f = self._flags[self._flags["flag"] != ""]
         return pd.DataFrame(
             {
                 "year": f["year"].to_numpy(),
@@ -419,8 +498,10 @@ class Panel:
         out.insert(1, "region", self._regions.to_numpy()[out.pop("r").to_numpy()])
         out.insert(2, "industry", self._industries.to_numpy()[out.pop("i").to_numpy()])
         out["flag"] = out["flag"].fillna("")
-        if not len(self._flags):
+        if not (self._flags["flag"] != "").any():
             out = out.drop(columns="flag")
+        if "lower" in out:
+            out = out.rename(columns={"lower": "employment_lower", "upper": "employment_upper"})
         return out.sort_values(list(KEYS), ignore_index=True)
 
     # ------------------------------------------------------------------ transformations
@@ -449,14 +530,16 @@ class Panel:
         fl = self._flags[self._flags["year"].isin(keep_years)].copy()
         fl["region"] = remap[fl["region"].to_numpy()]
         fl = fl[fl["region"] >= 0]
+        regions_kept = self._regions[rpos]
         return Panel(
             years=keep_years,
-            regions=self._regions[rpos],
+            regions=regions_kept,
             industries=self._industries,
             data=data,
             flags=fl,
             region_hierarchy=self.region_hierarchy,
             industry_hierarchy=self.industry_hierarchy,
+            aggregates=[a for a in self._aggregates if a in set(regions_kept)],
         )
 
     def aggregate(
@@ -485,15 +568,51 @@ class Panel:
         }
         fl = self._flags.copy()
         if len(fl):
+            if "lower" in fl:  # bounds become gaps below/above the value, which add up
+                value = np.concatenate(
+                    [
+                        np.asarray(self._data["employment"][y][g["region"], g["industry"]]).ravel()
+                        for y, g in fl.groupby("year", sort=False)
+                    ]
+                )
+                fl = pd.concat([g for _, g in fl.groupby("year", sort=False)], ignore_index=True)
+                fl["below"] = value - fl["lower"]
+                fl["above"] = fl["upper"] - value
             fl["region"] = r_map[fl["region"].to_numpy()]
             fl["industry"] = i_map[fl["industry"].to_numpy()]
-            fl = (
+            keys = ["year", "region", "industry"]
+            flags = (
                 fl.assign(flag=fl["flag"].str.split(","))
                 .explode("flag")
-                .groupby(["year", "region", "industry"], as_index=False)["flag"]
-                .agg(lambda s: ",".join(sorted(set(s))))
+                .groupby(keys, as_index=False)["flag"]
+                .agg(lambda s: ",".join(sorted(set(s) - {""})))
             )
-        return Panel(years=self._years, regions=r_labels, industries=i_labels, data=data, flags=fl)
+            if "below" in fl:
+                gaps = fl.groupby(keys, as_index=False)[["below", "above"]].sum(min_count=1)
+                flags = flags.merge(gaps, on=keys)
+                value = np.concatenate(
+                    [
+                        np.asarray(data["employment"][y][g["region"], g["industry"]]).ravel()
+                        for y, g in flags.groupby("year", sort=False)
+                    ]
+                )
+                flags = pd.concat(
+                    [g for _, g in flags.groupby("year", sort=False)], ignore_index=True
+                )
+                flags["lower"] = value - flags.pop("below")
+                flags["upper"] = value + flags.pop("above")
+            fl = flags
+        groups = pd.Series(r_labels)[r_map]
+        members = pd.Series(self._regions).groupby(groups.to_numpy())
+        aggregates = [g for g, m in members if set(m) <= set(self._aggregates)]
+        return Panel(
+            years=self._years,
+            regions=r_labels,
+            industries=i_labels,
+            data=data,
+            flags=fl,
+            aggregates=aggregates,
+        )
 
     @staticmethod
     def _grouping(
