@@ -87,7 +87,7 @@ def test_open_panel_unknown_extension_names_file(tmp_path):
     with pytest.raises(InputError) as excinfo:
         open_panel(path)
 
-    assert str(excinfo.value).startswith(f"{path}: no installed source can read this file")
+    assert str(excinfo.value).startswith(f"{path}: no installed source recognises this file")
 
 
 # ---------------------------------------------------------------- cell problems (CSV lines)

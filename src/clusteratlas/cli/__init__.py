@@ -98,6 +98,23 @@ LqBaseOpt = Annotated[
 ]
 
 
+SourceOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--source",
+        help="Reader of the panel file (table, eurostat, cbp, …). Default: recognised from the "
+        "file's content.",
+    ),
+]
+SourceOptionOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--source-option",
+        "-O",
+        help="KEY=VALUE option for the reader, repeatable (e.g. -O indicator=V16110 -O level=2 "
+        "for Eurostat, -O imputation=midpoint for County Business Patterns).",
+    ),
+]
 RegionLevelOpt = Annotated[
     int | None,
     typer.Option(
@@ -208,6 +225,8 @@ def _load(
     definitions_path: Path | None,
     out: Path,
     *,
+    source: str | None = None,
+    source_options: list[str] | None = None,
     years: tuple[int | None, ...] = (),
     reference_region: str | None = None,
     region_level: int | None = None,
@@ -223,7 +242,10 @@ def _load(
 
     check_output(out)
     with err.status(f"reading {panel_path}", spinner="dots") if err.is_terminal else _null():
-        panel = open_panel(panel_path)
+        try:
+            panel = open_panel(panel_path, source=source, **_parse_options(source_options or []))
+        except TypeError as exc:  # an option the reader does not take
+            raise _AbortError(f"{panel_path}: {exc}") from None
         definitions = read_definitions(definitions_path) if definitions_path else None
     panel.require_years(*years)
     _check_reference(panel, reference_region)
@@ -240,6 +262,20 @@ def _load(
         if report.count:
             err.print(f"note: {report.describe()}", markup=False)
     return panel, definitions
+
+
+def _parse_options(pairs: list[str]) -> dict[str, object]:
+    """``KEY=VALUE`` pairs; whole numbers become ints, ``none`` becomes None."""
+    options: dict[str, object] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise _AbortError(f"--source-option {pair!r} is not KEY=VALUE")
+        text = value.strip()
+        options[key.strip().replace("-", "_")] = (
+            int(text) if text.lstrip("-").isdigit() else None if text.lower() == "none" else text
+        )
+    return options
 
 
 @contextmanager
@@ -268,6 +304,8 @@ def clusters(
     panel_path: PanelArg,
     out: OutOpt,
     definitions_path: DefinitionsOpt = None,
+    source: SourceOpt = None,
+    source_option: SourceOptionOpt = None,
     year: YearOpt = None,
     base_year: Annotated[
         int | None,
@@ -291,6 +329,8 @@ def clusters(
             panel_path,
             definitions_path,
             out,
+            source=source,
+            source_options=source_option,
             years=(year, base_year),
             reference_region=reference_region,
             region_level=region_level,
@@ -318,6 +358,8 @@ def shiftshare(
     base_year: Annotated[int, typer.Option("--base-year", help="Start year.", show_default=False)],
     year: Annotated[int, typer.Option("--year", "-y", help="End year.", show_default=False)],
     definitions_path: DefinitionsOpt = None,
+    source: SourceOpt = None,
+    source_option: SourceOptionOpt = None,
     reference_region: ReferenceOpt = None,
     by: Annotated[
         ShiftShareBy,
@@ -338,6 +380,8 @@ def shiftshare(
             panel_path,
             definitions_path,
             out,
+            source=source,
+            source_options=source_option,
             years=(base_year, year),
             reference_region=reference_region,
             region_level=region_level,
@@ -361,6 +405,8 @@ def regions(
     panel_path: PanelArg,
     out: OutOpt,
     definitions_path: DefinitionsOpt = None,
+    source: SourceOpt = None,
+    source_option: SourceOptionOpt = None,
     year: YearOpt = None,
     reference_region: ReferenceOpt = None,
     lq_base: LqBaseOpt = LqBase.total,
@@ -377,6 +423,8 @@ def regions(
             panel_path,
             definitions_path,
             out,
+            source=source,
+            source_options=source_option,
             years=(year,),
             reference_region=reference_region,
             region_level=region_level,
@@ -401,6 +449,8 @@ def industries(
     panel_path: PanelArg,
     out: OutOpt,
     definitions_path: DefinitionsOpt = None,
+    source: SourceOpt = None,
+    source_option: SourceOptionOpt = None,
     year: YearOpt = None,
     reference_region: ReferenceOpt = None,
     region_level: RegionLevelOpt = None,
@@ -416,6 +466,8 @@ def industries(
             panel_path,
             definitions_path,
             out,
+            source=source,
+            source_options=source_option,
             years=(year,),
             reference_region=reference_region,
             region_level=region_level,
@@ -432,6 +484,73 @@ def industries(
                 progress=update,
             )
         _finish(table, out, "industries")
+
+
+@app.command()
+def inspect(
+    panel_path: PanelArg,
+    source: SourceOpt = None,
+    source_option: SourceOptionOpt = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="Also write the quality table (format from extension)."),
+    ] = None,
+) -> None:
+    """What a file holds: years, regions, industries, and the share withheld or estimated."""
+    with _errors():
+        from rich.table import Table
+
+        from clusteratlas.observatory.quality import flag_counts, panel_quality
+        from clusteratlas.sources import open_panel
+        from clusteratlas.sources.hierarchies import level_labels
+
+        if out is not None:
+            from clusteratlas.cli.output import check_output
+
+            check_output(out)
+        panel = open_panel(panel_path, source=source, **_parse_options(source_option or []))
+        quality = panel_quality(
+            panel,
+            region_levels=level_labels(panel.regions, "region"),
+            industry_levels=level_labels(panel.industries, "industry"),
+        )
+        console = Console(highlight=False, emoji=False, width=None if err.is_terminal else 120)
+        y, r, i = panel.shape
+        console.print(f"[bold]{panel_path}[/]", markup=True)
+        years = f"{panel.years[0]}–{panel.years[-1]}" if y > 1 else str(panel.years[0])
+        console.print(
+            f"{y} years ({years}), {r} regions ({len(panel.aggregates)} of them aggregates: "
+            f"{', '.join(panel.aggregates[:6]) or 'none'}), {i} industries; "
+            f"measures: {', '.join(panel.measures)}",
+            markup=False,
+        )
+        table = Table(title="Cells by year and level")
+        for column in ("year", "regions", "industries"):
+            table.add_column(column)
+        for column in ("cells", "employment", "withheld", "estimated", "est. jobs"):
+            table.add_column(column, justify="right")
+        for row in quality.itertuples(index=False):
+            table.add_row(
+                str(row.year),
+                row.region_level,
+                row.industry_level,
+                f"{row.cells:,}",
+                f"{row.employment:,.0f}",
+                f"{row.withheld_share:.1%}",
+                f"{row.estimated_share:.1%}",
+                f"{row.estimated_employment_share:.1%}",
+            )
+        console.print(table)
+        counts = flag_counts(panel)
+        if len(counts):
+            console.print(
+                "flags: " + ", ".join(f"{code} {n:,}" for code, n in counts.items()),
+                markup=False,
+            )
+        else:
+            console.print("flags: none", markup=False)
+        if out is not None:
+            _finish(quality, out, "quality")
 
 
 @app.command()

@@ -108,21 +108,27 @@ def available_sources() -> dict[str, type[Source]]:
 
 
 def open_panel(path: str | Path, *, source: str | None = None, **options: Any) -> Panel:
-    """Read a panel with the named source, or the first installed source that can open it."""
+    """Read a panel with the named source, or with the installed source that recognises the
+    file's content (official layouts first, the project's long table last)."""
     sources = available_sources()
     if source is not None:
         if source not in sources:
             raise ValueError(f"unknown source {source!r}; installed: {', '.join(sorted(sources))}")
         return sources[source]().open(path, **options)
-    for cls in sources.values():
-        reader = cls()
+    path = Path(path)
+    if not path.exists():
+        raise InputError(path, message=f"{path}: no such file")
+    # the generic long table goes last, so a specific layout wins when both would match
+    for name in sorted(sources, key=lambda n: n == "table"):
+        reader = sources[name]()
         if reader.guess_can_open(path):
             return reader.open(path, **options)
     raise InputError(
         path,
         message=(
-            f"{path}: no installed source can read this file "
-            f"(installed: {', '.join(sorted(sources))}); "
-            "a long table needs a .csv, .csv.gz, .tsv or .parquet name"
+            f"{path}: no installed source recognises this file "
+            f"(installed: {', '.join(sorted(sources))}). A long table needs the columns "
+            "year, region, industry, employment; name the reader with --source if it is "
+            "another layout"
         ),
     )

@@ -11,7 +11,7 @@ from clusteratlas.observatory.panel import Panel
 from clusteratlas.sources.base import InputError
 from clusteratlas.sources.table import read_table
 
-__all__ = ["SCHEMES", "hierarchy_for", "roll_up"]
+__all__ = ["SCHEMES", "hierarchy_for", "level_labels", "roll_up"]
 
 SCHEMES = ("nuts", "naics", "nace")
 
@@ -64,3 +64,31 @@ def roll_up(
     if regions is None and industries is None:
         return panel
     return panel.aggregate(regions=regions, industries=industries)
+
+
+def level_labels(codes: Iterable[str], dimension: str) -> dict[str, str]:
+    """A readable level for each code, guessed from its shape (``"NUTS 2"``, ``"county"``,
+    ``"6 digits"``, ``"division"``); codes of no known shape are ``"other"``."""
+    codes = [str(c) for c in codes]
+    labels: dict[str, str] = {}
+    if dimension == "region":
+        nuts = Hierarchy.nuts(codes)
+        for c in codes:
+            level = nuts.level(c)
+            if level is not None and not c.isdigit():
+                labels[c] = f"NUTS {level}"
+            elif c.isdigit():
+                labels[c] = {2: "state", 5: "county"}.get(len(c), f"{len(c)} digits")
+            else:
+                labels[c] = "other"
+        return labels
+    nace = Hierarchy.nace(codes)
+    names = {1: "section", 2: "division", 3: "group", 4: "class"}
+    for c in codes:
+        if c.isdigit():
+            labels[c] = f"{len(c)} digits"
+        elif (level := nace.level(c)) is not None:
+            labels[c] = names[level]
+        else:
+            labels[c] = "other"
+    return labels

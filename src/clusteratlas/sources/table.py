@@ -117,6 +117,9 @@ class LongTableSource:
     url: ClassVar[str] = "docs/data-contract.md"
 
     def guess_can_open(self, path: str | Path) -> bool:
+        """Any CSV, TSV or Parquet file: the long table is the fallback layout, tried after the
+        readers of official layouts (see :func:`clusteratlas.sources.base.open_panel`), and it
+        names exactly what is missing when a file is not one."""
         return _kind(Path(path)) is not None
 
     def open(
@@ -128,7 +131,7 @@ class LongTableSource:
         **options: Any,
     ) -> Panel:
         if options:
-            raise TypeError(f"unknown options for the table source: {', '.join(options)}")
+            raise ValueError(f"the table reader takes no options (got {', '.join(options)})")
         frame, locate = read_table(path)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", ExtraColumnsWarning)
