@@ -76,3 +76,28 @@ def test_demo_summary_has_real_charts(demo):
     assert len(re.findall(r"<polyline ", html)) == 8  # trend lines of the largest clusters
     assert "<script" not in html
     assert "http://" not in html.replace('xmlns="http://www.w3.org/2000/svg"', "")
+
+
+def test_demo_runs_on_a_given_file(demo, tmp_path):
+    out, _ = demo
+    again = tmp_path / "again"
+
+    result = CliRunner().invoke(
+        app,
+        [
+            "demo",
+            "--panel",
+            str(out / "panel.csv"),
+            "--definitions",
+            str(out / "definitions.csv"),
+            "--out",
+            str(again),
+        ],
+    )
+
+    assert result.exit_code == 0, result.output
+    assert "SYNTHETIC DATA" not in result.stderr
+    pd.testing.assert_frame_equal(
+        pd.read_csv(again / "clusters.csv"), pd.read_csv(out / "clusters.csv")
+    )
+    assert f"Data: {out / 'panel.csv'}" in (again / "summary.html").read_text(encoding="utf-8")

@@ -572,12 +572,30 @@ def demo(
         "demo-output"
     ),
     seed: Annotated[int, typer.Option(help="Seed of the synthetic data.")] = 2024,
+    panel_path: Annotated[
+        Path | None,
+        typer.Option(
+            "--panel",
+            help="Run on this file instead of synthetic data (e.g. one from clusteratlas fetch).",
+        ),
+    ] = None,
+    definitions_path: DefinitionsOpt = None,
+    source: SourceOpt = None,
+    source_option: SourceOptionOpt = None,
 ) -> None:
-    """Generate a synthetic panel, run the full analysis, write tables and an HTML summary."""
+    """Run the full analysis (synthetic data by default), write tables and an HTML summary."""
     with _errors():
         from clusteratlas.cli.demo import run_demo
 
-        run_demo(out, seed=seed, console=err)
+        run_demo(
+            out,
+            seed=seed,
+            console=err,
+            panel_path=panel_path,
+            definitions_path=definitions_path,
+            source=source,
+            source_options=_parse_options(source_option or []),
+        )
 
 
 def _version(value: bool) -> None:

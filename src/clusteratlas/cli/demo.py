@@ -9,6 +9,7 @@ from rich.console import Console
 from clusteratlas.cli.output import write_table, write_tables
 from clusteratlas.cli.summary import render_summary
 from clusteratlas.observatory import (
+    ClusterDefinitions,
     cluster_table,
     industry_indices,
     region_indices,
@@ -26,22 +27,42 @@ from clusteratlas.sources.synthetic import (
 __all__ = ["run_demo"]
 
 
-def run_demo(out: Path, *, seed: int = 2024, console: Console | None = None) -> dict[str, Path]:
+def run_demo(
+    out: Path,
+    *,
+    seed: int = 2024,
+    console: Console | None = None,
+    panel_path: Path | None = None,
+    definitions_path: Path | None = None,
+    source: str | None = None,
+    source_options: dict[str, object] | None = None,
+) -> dict[str, Path]:
     """Write the demo's inputs, tables, DuckDB file and HTML summary into ``out``.
 
-    The inputs are written first and then read back through the same readers a user's files
-    go through, so the demo exercises the whole path.
+    Without ``panel_path`` the panel is synthetic: it is written first and read back through
+    the same readers a user's files go through, so the demo exercises the whole path. With
+    ``panel_path`` (say a file from ``clusteratlas fetch``) the same analysis runs on it.
     """
     console = console or Console(stderr=True)
     out.mkdir(parents=True, exist_ok=True)
-    console.print(f"[bold yellow]{DEMO_NOTICE}[/]", markup=True)
     files: dict[str, Path] = {}
-    files["panel"] = out / "panel.csv"
-    files["definitions"] = out / "definitions.csv"
-    write_table(demo_panel_frame(seed), files["panel"])
-    write_table(demo_definitions(), files["definitions"])
-    panel = open_panel(files["panel"])
-    definitions = read_definitions(files["definitions"])
+    if panel_path is None:
+        console.print(f"[bold yellow]{DEMO_NOTICE}[/]", markup=True)
+        files["panel"] = out / "panel.csv"
+        files["definitions"] = out / "definitions.csv"
+        write_table(demo_panel_frame(seed), files["panel"])
+        write_table(demo_definitions(), files["definitions"])
+        panel = open_panel(files["panel"])
+        definitions = read_definitions(files["definitions"])
+        notice, region_names, titles = DEMO_NOTICE, demo_regions(), industry_titles()
+    else:
+        panel = open_panel(panel_path, source=source, **(source_options or {}))
+        definitions = (
+            read_definitions(definitions_path)
+            if definitions_path
+            else ClusterDefinitions.identity(panel.industries)
+        )
+        notice, region_names, titles = f"Data: {panel_path}", None, None
     first, last = panel.years[0], panel.years[-1]
     console.print(f"panel: {panel!r}", markup=False)
     console.print(f"note: {definitions.unmapped(panel).describe()}", markup=False)
@@ -63,9 +84,9 @@ def run_demo(out: Path, *, seed: int = 2024, console: Console | None = None) -> 
         tables,
         panel=panel,
         definitions=definitions,
-        region_names=demo_regions(),
-        industry_titles=industry_titles(),
-        notice=DEMO_NOTICE,
+        region_names=region_names,
+        industry_titles=titles,
+        notice=notice,
     )
     tmp = files["summary"].with_suffix(".html.tmp")
     tmp.write_text(html, encoding="utf-8")
