@@ -619,3 +619,8 @@ def _root(
 def main() -> None:
     """Entry point of the ``clusteratlas`` script."""
     app()
+
+
+from clusteratlas.cli.fetch import fetch_app  # noqa: E402 - uses _errors and err above
+
+app.add_typer(fetch_app, name="fetch")

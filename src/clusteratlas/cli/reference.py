@@ -49,13 +49,18 @@ def render_reference() -> str:
         + ".",
         "",
     ]
-    for name in sorted(group.commands):
-        cmd = group.commands[name]
-        assert cmd is not None
-        lines += [f"## `clusteratlas {name}`", "", (cmd.help or "").strip(), ""]
-        params = [p for p in cmd.params if p.name != "help"]
-        if params:
-            lines += [_param_line(p) for p in params] + [""]
+
+    def document(prefix: str, commands: dict[str, Any]) -> None:
+        for name in sorted(commands):
+            cmd = commands[name]
+            lines.extend([f"## `{prefix} {name}`", "", (cmd.help or "").strip(), ""])
+            params = [p for p in cmd.params if p.name != "help"]
+            if params:
+                lines.extend([*(_param_line(p) for p in params), ""])
+            if getattr(cmd, "commands", None):
+                document(f"{prefix} {name}", cmd.commands)
+
+    document("clusteratlas", group.commands)
     return "\n".join(lines)
 
 

@@ -77,7 +77,9 @@ class Crosswalk:
         pairs = self.pairs
         missing = [c for c in ("from_code", "to_code") if c not in pairs.columns]
         if missing:
-            raise ValueError(f"a crosswalk needs the columns from_code, to_code (missing {missing})")
+            raise ValueError(
+                f"a crosswalk needs the columns from_code, to_code (missing {missing})"
+            )
         clean = pairs[["from_code", "to_code"]].astype(str).apply(lambda s: s.str.strip())
         clean = clean[(clean["from_code"] != "") & (clean["to_code"] != "")]
         clean = clean.drop_duplicates().sort_values(["from_code", "to_code"], ignore_index=True)
@@ -220,9 +222,7 @@ class CrosswalkReport:
         if self.renamed:
             lines.append("renamed: " + some([f"{a}→{b}" for a, b in self.renamed.items()]))
         if self.merged:
-            lines.append(
-                "merged: " + some([f"{'+'.join(s)}→{t}" for t, s in self.merged.items()])
-            )
+            lines.append("merged: " + some([f"{'+'.join(s)}→{t}" for t, s in self.merged.items()]))
         if self.split:
             lines.append(
                 f"split ({how}, cells flagged '{CONVERTED_FLAG}'): "
@@ -354,14 +354,11 @@ def apply_crosswalk(
 
     data = {
         measure: {
-            y: recode(panel.matrix(measure, y), conv if y in chosen else ident)
-            for y in panel.years
+            y: recode(panel.matrix(measure, y), conv if y in chosen else ident) for y in panel.years
         }
         for measure in panel.measures
     }
-    flags = _recode_flags(
-        panel, dimension, chosen, conv, ident, split_codes, data["employment"]
-    )
+    flags = _recode_flags(panel, dimension, chosen, conv, ident, split_codes, data["employment"])
 
     used = _used(panel, chosen, dimension) if converting else np.zeros(len(old), bool)
     report = _report(crosswalk, dimension, chosen, old, used, mapping, equal, w is not None)

@@ -1,0 +1,167 @@
+"""``clusteratlas fetch …``: download official files into the cache and print where they are.
+
+Registered in :mod:`clusteratlas.cli` with ``app.add_typer(fetch_app, name="fetch")``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from clusteratlas.cli import ExitStatus, _errors, err
+
+__all__ = ["fetch_app"]
+
+
+class EurostatFormat(StrEnum):
+    tsv = "tsv"
+    sdmx_csv = "sdmx-csv"
+
+
+class CbpLevel(StrEnum):
+    county = "county"
+    state = "state"
+    msa = "msa"
+
+
+fetch_app = typer.Typer(
+    name="fetch",
+    help="Download official data and code lists into the cache "
+    "($CLUSTERATLAS_CACHE, default ~/.cache/clusteratlas) and print the cached path.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+OfflineOpt = Annotated[
+    bool,
+    typer.Option(
+        "--offline",
+        help="Do not download: print the cached file, or fail if it is not cached.",
+    ),
+]
+RefreshOpt = Annotated[
+    bool, typer.Option("--refresh", help="Download again even when the file is cached.")
+]
+
+
+@contextmanager
+def _fetch_errors() -> Iterator[None]:
+    """Like the main CLI: expected failures print ``error: …`` and exit 3, never a traceback."""
+    from clusteratlas.sources.fetch import FetchError
+
+    with _errors():
+        try:
+            yield
+        except FetchError as exc:
+            err.print("[bold red]error:[/] ", markup=True, end="")
+            err.print(str(exc), markup=False)
+            raise typer.Exit(int(ExitStatus.BAD_INPUT)) from None
+
+
+@contextmanager
+def _download_bar(description: str) -> Iterator[Callable[[int, int], None]]:
+    """A byte progress bar on stderr, shown only on a terminal."""
+    from rich.progress import (
+        BarColumn,
+        DownloadColumn,
+        Progress,
+        TransferSpeedColumn,
+    )
+
+    with Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        console=err,
+        transient=True,
+        disable=not err.is_terminal,
+    ) as bar:
+        task = bar.add_task(description, total=None)
+
+        def update(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total or None)
+
+        yield update
+
+
+def _show(path: Path) -> None:
+    typer.echo(str(path))
+
+
+@fetch_app.command()
+def eurostat(
+    dataset: Annotated[
+        str,
+        typer.Argument(
+            metavar="DATASET",
+            help="Eurostat dataset code, e.g. sbs_r_nuts2021.",
+            show_default=False,
+        ),
+    ],
+    fmt: Annotated[
+        EurostatFormat, typer.Option("--format", help="File format (both gzip-compressed).")
+    ] = EurostatFormat.tsv,
+    offline: OfflineOpt = False,
+    refresh: RefreshOpt = False,
+) -> None:
+    """A whole Eurostat dataset from the SDMX 2.1 API."""
+    with _fetch_errors():
+        from clusteratlas.sources.fetch import fetch_eurostat
+
+        with _download_bar(f"eurostat {dataset}") as update:
+            path = fetch_eurostat(
+                dataset, fmt=fmt.value, offline=offline, refresh=refresh, progress=update
+            )
+        _show(path)
+
+
+@fetch_app.command()
+def cbp(
+    year: Annotated[
+        int, typer.Argument(metavar="YEAR", help="Reference year, e.g. 2016.", show_default=False)
+    ],
+    level: Annotated[
+        CbpLevel, typer.Option("--level", help="Geography of the file.")
+    ] = CbpLevel.county,
+    offline: OfflineOpt = False,
+    refresh: RefreshOpt = False,
+) -> None:
+    """A County Business Patterns archive from the Census Bureau."""
+    with _fetch_errors():
+        from clusteratlas.sources.fetch import fetch_cbp
+
+        with _download_bar(f"cbp {year} {level.value}") as update:
+            path = fetch_cbp(year, level.value, offline=offline, refresh=refresh, progress=update)
+        _show(path)
+
+
+@fetch_app.command()
+def classifications(
+    source: Annotated[
+        str | None,
+        typer.Option(
+            "--from",
+            help="Copy the code-list and crosswalk files from this folder (or URL ending in /) "
+            "instead of converting the official downloads.",
+        ),
+    ] = None,
+    offline: OfflineOpt = False,
+    refresh: RefreshOpt = False,
+) -> None:
+    """Code lists (NUTS, US states and counties; with --from also NACE, NAICS, crosswalks)."""
+    with _fetch_errors():
+        from clusteratlas.sources.fetch import fetch_classifications
+
+        with _download_bar("classifications") as update:
+            files = fetch_classifications(
+                source=source, offline=offline, refresh=refresh, progress=update
+            )
+        for name in sorted(files):
+            _show(files[name])

@@ -1,0 +1,474 @@
+"""Downloads of official files into a local cache, with a manifest of what was fetched.
+
+Files go to :func:`cache_dir` (``$CLUSTERATLAS_CACHE``, default ``~/.cache/clusteratlas``).
+:func:`fetch_url` streams to a temporary file and renames it into place only when complete, so
+an interrupted download leaves nothing behind; it records the source address, UTC download time,
+size and SHA-256 of each file in ``manifest.json`` at the top of the cache. With
+``offline=True`` nothing is downloaded: the cached file is returned or :class:`FetchError` says
+it is not cached.
+
+Only the standard library is used (``urllib.request``). ``base_url=`` or the environment variable
+``CLUSTERATLAS_FETCH_BASE`` replaces the scheme and host of every official address (the path is
+kept), which points the functions at a mirror or, in tests, at a local server.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import hashlib
+import io
+import json
+import os
+import shutil
+import tempfile
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from clusteratlas.sources.classifications import KINDS, default_cache_dir
+
+__all__ = [
+    "CBP_LEVELS",
+    "CLASSIFICATION_SOURCES",
+    "EUROSTAT_FORMATS",
+    "FetchError",
+    "cache_dir",
+    "cbp_url",
+    "eurostat_url",
+    "fetch_cbp",
+    "fetch_classifications",
+    "fetch_eurostat",
+    "fetch_url",
+    "read_manifest",
+]
+
+Progress = Callable[[int, int], None]
+
+EUROSTAT_API = "https://ec.europa.eu/eurostat/api/dissemination/sdmx/2.1/data"
+#: our format name -> (the API's ``format`` value, cached file suffix)
+EUROSTAT_FORMATS = {"tsv": ("TSV", ".tsv.gz"), "sdmx-csv": ("SDMX-CSV", ".sdmx.csv.gz")}
+CBP_BASE = "https://www2.census.gov/programs-surveys/cbp/datasets"
+#: level -> file suffix of the CBP archives (``cbp16co.zip``, ``cbp16st.zip``, ``cbp16msa.zip``)
+CBP_LEVELS = {"county": "co", "state": "st", "msa": "msa"}
+GISCO_NUTS = "https://gisco-services.ec.europa.eu/distribution/v2/nuts/csv/NUTS_AT_{year}.csv"
+CENSUS_COUNTIES = "https://www2.census.gov/geo/docs/reference/codes2020/national_county2020.txt"
+CENSUS_STATES = "https://www2.census.gov/geo/docs/reference/state.txt"
+
+#: code-list files that have an official source this module can convert: file -> source address
+CLASSIFICATION_SOURCES = {
+    "nuts_2016.csv": GISCO_NUTS.format(year=2016),
+    "nuts_2021.csv": GISCO_NUTS.format(year=2021),
+    "nuts_2024.csv": GISCO_NUTS.format(year=2024),
+    "us_states.csv": CENSUS_STATES,
+    "us_counties.csv": CENSUS_COUNTIES,
+}
+#: every file ``fetch classifications --from`` copies (code lists and crosswalks)
+CLASSIFICATION_FILES = tuple(
+    sorted(
+        {f for versions in KINDS.values() for f in versions.values()}
+        | {"naics_2012_2017.csv", "naics_2017_2022.csv", "nace_rev2_to_rev2_1.csv"}
+        | {"nuts_2016_2021.csv", "nuts_2021_2024.csv"}
+    )
+)
+CHUNK = 1 << 16
+TIMEOUT = 60
+USER_AGENT = "clusteratlas (+https://pypi.org/project/clusteratlas/)"
+
+
+class FetchError(Exception):
+    """A download failed, or an offline request found nothing in the cache."""
+
+
+def cache_dir() -> Path:
+    """The cache folder: ``$CLUSTERATLAS_CACHE``, else ``~/.cache/clusteratlas``."""
+    return default_cache_dir()
+
+
+def _rebase(url: str, base_url: str | None) -> str:
+    base = base_url if base_url is not None else os.environ.get("CLUSTERATLAS_FETCH_BASE", "")
+    base = base.strip().rstrip("/")
+    if not base:
+        return url
+    parts = urllib.parse.urlsplit(url)
+    return base + parts.path + (f"?{parts.query}" if parts.query else "")
+
+
+# ---------------------------------------------------------------------- manifest
+def _manifest_path(root: Path) -> Path:
+    return root / "manifest.json"
+
+
+def read_manifest(root: str | Path | None = None) -> dict[str, dict[str, Any]]:
+    """``{cached file (relative to the cache): {url, downloaded, size, sha256}}``."""
+    path = _manifest_path(Path(root) if root is not None else cache_dir())
+    if not path.is_file():
+        return {}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        return {}
+    return data.get("files", {}) if isinstance(data, dict) else {}
+
+
+def _record(root: Path, key: str, entry: dict[str, Any]) -> None:
+    files = read_manifest(root)
+    files[key] = entry
+    payload = {"version": 1, "files": dict(sorted(files.items()))}
+    root.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".manifest-", dir=root)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(payload, f, indent=2, ensure_ascii=False)
+            f.write("\n")
+        os.replace(tmp, _manifest_path(root))
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def _key(dest: Path, root: Path) -> str:
+    try:
+        return dest.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return str(dest.resolve())
+
+
+# ---------------------------------------------------------------------- download
+def fetch_url(
+    url: str,
+    dest: str | Path,
+    *,
+    progress: Progress | None = None,
+    offline: bool = False,
+    refresh: bool = False,
+    root: str | Path | None = None,
+) -> Path:
+    """Download ``url`` to ``dest`` (relative paths are inside the cache) and return the path.
+
+    A file already cached is returned without a download unless ``refresh``; ``offline`` never
+    downloads and raises :class:`FetchError` when the file is not cached. ``progress`` is called
+    with ``(bytes done, bytes expected)`` (expected 0 when the server does not say). The manifest
+    of ``root`` (default: the cache) records the address, UTC time, size and SHA-256.
+    """
+    base = Path(root) if root is not None else cache_dir()
+    target = Path(dest)
+    if not target.is_absolute():
+        target = base / target
+    if target.is_file() and not refresh:
+        return target
+    if offline:
+        raise FetchError(
+            f"{target} is not cached and --offline forbids downloading it (from {url}); "
+            "run the same command without --offline on a connected machine first"
+        )
+    target.parent.mkdir(parents=True, exist_ok=True)
+    request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT})
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+    digest = hashlib.sha256()
+    done = 0
+    try:
+        with os.fdopen(fd, "wb") as out:
+            try:
+                response = urllib.request.urlopen(request, timeout=TIMEOUT)  # noqa: S310
+            except urllib.error.HTTPError as exc:
+                hint = " (no such dataset, year or file?)" if exc.code == 404 else ""
+                raise FetchError(f"{url}: HTTP {exc.code} {exc.reason}{hint}") from None
+            except (urllib.error.URLError, OSError) as exc:
+                reason = getattr(exc, "reason", exc)
+                raise FetchError(f"{url}: cannot connect ({reason})") from None
+            with response:
+                total = int(response.headers.get("Content-Length") or 0)
+                if progress:
+                    progress(0, total)
+                while True:
+                    try:
+                        chunk = response.read(CHUNK)
+                    except (OSError, ValueError) as exc:  # http.client.IncompleteRead is OSError
+                        raise FetchError(f"{url}: download interrupted ({exc!r})") from None
+                    if not chunk:
+                        break
+                    out.write(chunk)
+                    digest.update(chunk)
+                    done += len(chunk)
+                    if progress:
+                        progress(done, total)
+            if total and done != total:
+                raise FetchError(f"{url}: download interrupted after {done} of {total} bytes")
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    _record(
+        base,
+        _key(target, base),
+        {
+            "url": url,
+            "downloaded": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "size": done,
+            "sha256": digest.hexdigest(),
+        },
+    )
+    return target
+
+
+# ---------------------------------------------------------------------- official sources
+def eurostat_url(dataset: str, fmt: str = "tsv", *, base_url: str | None = None) -> str:
+    """The Eurostat SDMX 2.1 API address of a whole dataset, gzip-compressed."""
+    if fmt not in EUROSTAT_FORMATS:
+        raise ValueError(f"unknown Eurostat format {fmt!r}; choose {', '.join(EUROSTAT_FORMATS)}")
+    code = dataset.strip()
+    if not code or not all(c.isalnum() or c in "_-$" for c in code):
+        raise ValueError(f"not a Eurostat dataset code: {dataset!r} (e.g. sbs_r_nuts2021)")
+    url = f"{EUROSTAT_API}/{code}?format={EUROSTAT_FORMATS[fmt][0]}&compressed=true"
+    return _rebase(url, base_url)
+
+
+def fetch_eurostat(
+    dataset: str,
+    *,
+    fmt: str = "tsv",
+    offline: bool = False,
+    refresh: bool = False,
+    progress: Progress | None = None,
+    base_url: str | None = None,
+) -> Path:
+    """A whole Eurostat dataset (``fmt`` ``tsv`` or ``sdmx-csv``), gzip-compressed, cached as
+    ``eurostat/<dataset><suffix>``. Eurostat updates datasets in place: ``refresh`` re-downloads."""
+    url = eurostat_url(dataset, fmt, base_url=base_url)
+    name = dataset.strip().lower() + EUROSTAT_FORMATS[fmt][1]
+    return fetch_url(
+        url, Path("eurostat") / name, progress=progress, offline=offline, refresh=refresh
+    )
+
+
+def cbp_url(year: int, level: str = "county", *, base_url: str | None = None) -> str:
+    """The Census County Business Patterns archive of a year and level, e.g.
+    ``…/cbp/datasets/2016/cbp16co.zip``."""
+    if level not in CBP_LEVELS:
+        raise ValueError(f"unknown CBP level {level!r}; choose {', '.join(CBP_LEVELS)}")
+    if not 1986 <= int(year) <= 2100:
+        raise ValueError(f"no County Business Patterns for {year}")
+    name = f"cbp{int(year) % 100:02d}{CBP_LEVELS[level]}.zip"
+    return _rebase(f"{CBP_BASE}/{int(year)}/{name}", base_url)
+
+
+def fetch_cbp(
+    year: int,
+    level: str = "county",
+    *,
+    offline: bool = False,
+    refresh: bool = False,
+    progress: Progress | None = None,
+    base_url: str | None = None,
+) -> Path:
+    """A County Business Patterns archive (county, state or MSA), cached as ``cbp/<name>.zip``."""
+    url = cbp_url(year, level, base_url=base_url)
+    name = url.rsplit("/", 1)[-1]
+    return fetch_url(url, Path("cbp") / name, progress=progress, offline=offline, refresh=refresh)
+
+
+# ---------------------------------------------------------------------- code lists
+def fetch_classifications(
+    *,
+    source: str | Path | None = None,
+    offline: bool = False,
+    refresh: bool = False,
+    progress: Progress | None = None,
+    base_url: str | None = None,
+) -> dict[str, Path]:
+    """Fill ``<cache>/classifications`` with code-list files in the layout
+    :func:`~clusteratlas.sources.classifications.load_code_list` reads.
+
+    Without ``source``: downloads the official files that have a plain-text form (NUTS 2016,
+    2021 and 2024 from GISCO; US states and 2020 counties from the Census Bureau) into
+    ``classifications/raw`` and converts them. With ``source`` (a folder, or an address ending
+    in ``/``): copies every known file found there (code lists and crosswalks), e.g. from a
+    folder with the project's shared ``data/classifications`` files. Returns
+    ``{file name: cached path}``.
+    """
+    root = cache_dir() / "classifications"
+    root.mkdir(parents=True, exist_ok=True)
+    out: dict[str, Path] = {}
+    if source is not None:
+        return _copy_from(source, root, offline=offline, refresh=refresh, progress=progress)
+    for name, official in CLASSIFICATION_SOURCES.items():
+        target = root / name
+        if target.is_file() and not refresh:
+            out[name] = target
+            continue
+        raw_name = official.rsplit("/", 1)[-1]
+        raw = fetch_url(
+            _rebase(official, base_url),
+            Path("classifications") / "raw" / raw_name,
+            progress=progress,
+            offline=offline,
+            refresh=refresh,
+        )
+        rows = _CONVERTERS[name.split("_")[0] if name.startswith("nuts") else name](raw)
+        _write_csv(target, rows)
+        out[name] = target
+    return out
+
+
+def _copy_from(
+    source: str | Path,
+    root: Path,
+    *,
+    offline: bool,
+    refresh: bool,
+    progress: Progress | None,
+) -> dict[str, Path]:
+    out: dict[str, Path] = {}
+    text = str(source)
+    if "://" in text:
+        base = text if text.endswith("/") else text + "/"
+        for name in CLASSIFICATION_FILES:
+            try:
+                out[name] = fetch_url(
+                    base + name,
+                    Path("classifications") / name,
+                    progress=progress,
+                    offline=offline,
+                    refresh=refresh,
+                )
+            except FetchError as exc:
+                if "HTTP 404" not in str(exc) and "not cached" not in str(exc):
+                    raise
+        if not out:
+            raise FetchError(f"{source}: none of the code-list files was found there")
+        return out
+    folder = Path(source)
+    if not folder.is_dir():
+        raise FetchError(f"{folder}: not a folder of code-list files")
+    for name in CLASSIFICATION_FILES:
+        src = folder / name
+        if not src.is_file():
+            continue
+        target = root / name
+        if not target.is_file() or refresh:
+            fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".part", dir=root)
+            os.close(fd)
+            try:
+                shutil.copyfile(src, tmp)
+                os.replace(tmp, target)
+            except BaseException:
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp)
+                raise
+            data = target.read_bytes()
+            _record(
+                cache_dir(),
+                _key(target, cache_dir()),
+                {
+                    "url": src.resolve().as_uri(),
+                    "downloaded": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                    "size": len(data),
+                    "sha256": hashlib.sha256(data).hexdigest(),
+                },
+            )
+        out[name] = target
+    if not out:
+        raise FetchError(
+            f"{folder}: none of the code-list files is there "
+            f"(expected names such as {', '.join(CLASSIFICATION_FILES[:3])})"
+        )
+    return out
+
+
+def _write_csv(target: Path, rows: list[dict[str, str]]) -> None:
+    if not rows:
+        raise FetchError(f"{target.name}: the downloaded file had no rows")
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
+            writer = csv.DictWriter(f, fieldnames=list(rows[0]), lineterminator="\n")
+            writer.writeheader()
+            writer.writerows(rows)
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def _records(path: Path, delimiter: str) -> Iterator[dict[str, str]]:
+    text = path.read_bytes().decode("utf-8-sig")
+    reader = csv.DictReader(io.StringIO(text), delimiter=delimiter)
+    for row in reader:
+        yield {str(k).strip().upper(): (v or "").strip() for k, v in row.items() if k}
+
+
+def _nuts_rows(path: Path) -> list[dict[str, str]]:
+    """GISCO ``NUTS_AT_<year>.csv`` (``NUTS_ID, LEVL_CODE, CNTR_CODE, NAME_LATN, NUTS_NAME``)."""
+    rows = []
+    codes = set()
+    for rec in _records(path, ","):
+        code = rec.get("NUTS_ID", "")
+        if not code:
+            continue
+        if "LEVL_CODE" in rec and rec["LEVL_CODE"] != "":
+            level = rec["LEVL_CODE"]
+        else:
+            level = str(len(code) - 2)
+        latn = rec.get("NAME_LATN", "")
+        rows.append(
+            {
+                "code": code,
+                "name": rec.get("NUTS_NAME") or latn or code,
+                "level": level,
+                "parent": code[:-1] if len(code) > 2 else "",
+                "country": rec.get("CNTR_CODE") or code[:2],
+                "name_latn": latn,
+            }
+        )
+        codes.add(code)
+    for row in rows:  # Northern Ireland 2016 (UKN10…): cut-off parents that do not exist
+        while row["parent"] and row["parent"] not in codes and len(row["parent"]) > 2:
+            candidates = sorted(c for c in codes if c.startswith(row["parent"][:-1]) and
+                                len(c) == len(row["parent"]))  # fmt: skip
+            row["parent"] = candidates[0] if candidates else row["parent"][:-1]
+    rows.sort(key=lambda r: r["code"])
+    return rows
+
+
+def _state_rows(path: Path) -> list[dict[str, str]]:
+    """Census ``state.txt`` (``STATE|STUSAB|STATE_NAME|STATENS``)."""
+    return [
+        {"state_fips": r["STATE"].zfill(2), "state": r.get("STUSAB", ""), "name": r["STATE_NAME"]}
+        for r in _records(path, "|")
+        if r.get("STATE")
+    ]
+
+
+def _county_rows(path: Path) -> list[dict[str, str]]:
+    """Census ``national_county2020.txt`` (``STATE|STATEFP|COUNTYFP|COUNTYNS|COUNTYNAME|…``)."""
+    out = []
+    for r in _records(path, "|"):
+        st, co = r.get("STATEFP", "").zfill(2), r.get("COUNTYFP", "").zfill(3)
+        if not r.get("COUNTYFP"):
+            continue
+        out.append(
+            {
+                "fips": st + co,
+                "state_fips": st,
+                "county_fips": co,
+                "name": r.get("COUNTYNAME", ""),
+                "state": r.get("STATE", ""),
+                "class_code": r.get("CLASSFP", ""),
+            }
+        )
+    return out
+
+
+_CONVERTERS: dict[str, Callable[[Path], list[dict[str, str]]]] = {
+    "nuts": _nuts_rows,
+    "us_states.csv": _state_rows,
+    "us_counties.csv": _county_rows,
+}
