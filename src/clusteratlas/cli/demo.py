@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 from rich.console import Console
 
 from clusteratlas.cli.output import write_table, write_tables
@@ -16,6 +17,7 @@ from clusteratlas.observatory import (
     shift_share,
 )
 from clusteratlas.sources import open_panel, read_definitions
+from clusteratlas.sources.classifications import known_names
 from clusteratlas.sources.synthetic import (
     DEMO_NOTICE,
     demo_definitions,
@@ -62,7 +64,9 @@ def run_demo(
             if definitions_path
             else ClusterDefinitions.identity(panel.industries)
         )
-        notice, region_names, titles = f"Data: {panel_path}", None, None
+        names = known_names(panel.regions, ["nuts", "us-counties", "us-states"])
+        region_names = pd.DataFrame({"region": list(names), "name": list(names.values())})
+        notice, titles = f"Data: {panel_path}", None
     first, last = panel.years[0], panel.years[-1]
     console.print(f"panel: {panel!r}", markup=False)
     console.print(f"note: {definitions.unmapped(panel).describe()}", markup=False)

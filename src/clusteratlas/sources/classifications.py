@@ -26,6 +26,7 @@ __all__ = [
     "MissingCodeListError",
     "code_list_file",
     "default_cache_dir",
+    "known_names",
     "load_code_list",
 ]
 
@@ -294,3 +295,21 @@ def load_code_list(
             "(add --from DIR to copy a folder of code-list files), or pass path="
         )
     return CodeList(key, v, _shape(key, _read_csv(file), str(file)), str(file))
+
+
+def known_names(
+    codes: Iterable[str], kinds: Iterable[str], *, cache_dir: Path | None = None
+) -> dict[str, str]:
+    """Names of ``codes`` from whichever of the code lists ``kinds`` are available (installed
+    or cached); codes without a known name are left out, so callers show them by code."""
+    wanted = {str(c) for c in codes}
+    names: dict[str, str] = {}
+    for kind in kinds:
+        try:
+            code_list = load_code_list(kind, cache_dir=cache_dir)
+        except MissingCodeListError:
+            continue
+        for code in wanted - names.keys():
+            if code in code_list:
+                names[code] = code_list.name(code)
+    return names

@@ -1,0 +1,62 @@
+"""The observatory commands take official files directly; the layout is found from the content."""
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from clusteratlas.cli import app
+from conftest import GOLDEN
+
+pytestmark = pytest.mark.integration
+
+EUROSTAT = GOLDEN / "sources" / "eurostat" / "sbs_r_nuts06_r2.tsv"
+
+
+def test_clusters_reads_a_eurostat_tsv_with_its_aggregate_as_reference(tmp_path):
+    out = tmp_path / "clusters.csv"
+
+    result = CliRunner().invoke(
+        app,
+        [
+            "clusters",
+            str(EUROSTAT),
+            "--reference-region",
+            "EU27_2020",
+            "--year",
+            "2016",
+            "--out",
+            str(out),
+        ],
+    )
+
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(out, dtype={"region": str, "cluster": str}, keep_default_na=False)
+    # by hand from the file, 2016, NACE divisions, NUTS 2 (DE11, DE12, FR10):
+    # DE11 750 = 200 + 250 + 300; DE12 300 = 100 + 200 (C20 confidential); FR10 200 = 150 + 50;
+    # EU27_2020: C10 4,000, C20 2,000, F41 6,000 of 12,000
+    lq = {(r, c): v for r, c, v in table[["region", "cluster", "lq"]].itertuples(index=False)}
+    assert sorted(lq) == [
+        ("DE11", "C10"),
+        ("DE11", "C20"),
+        ("DE11", "F41"),
+        ("DE12", "C10"),
+        ("DE12", "F41"),
+        ("FR10", "C10"),
+        ("FR10", "C20"),
+    ]
+    assert lq[("DE11", "C10")] == pytest.approx((200 / 750) / (4000 / 12000))
+    assert lq[("FR10", "C20")] == pytest.approx((50 / 200) / (2000 / 12000))
+    assert lq[("DE12", "F41")] == pytest.approx((200 / 300) / (6000 / 12000))
+    flags = dict(
+        zip(zip(table["region"], table["cluster"], strict=True), table["flag"], strict=True)
+    )
+    assert flags[("FR10", "C10")] == "e"
+    assert flags[("DE11", "C10")] == ""
+
+
+def test_inspect_reports_eurostat_aggregates_and_flags():
+    result = CliRunner().invoke(app, ["inspect", str(EUROSTAT)])
+
+    assert result.exit_code == 0, result.output
+    assert "8 regions (5 of them aggregates: DE, DE1, EU27_2020, EU28, FR)" in result.stdout
+    assert "flags: " in result.stdout
