@@ -60,3 +60,22 @@ def test_inspect_reports_eurostat_aggregates_and_flags():
     assert result.exit_code == 0, result.output
     assert "8 regions (5 of them aggregates: DE, DE1, EU27_2020, EU28, FR)" in result.stdout
     assert "flags: " in result.stdout
+
+
+CBP = GOLDEN / "sources" / "cbp" / "cbp15co.txt"
+
+
+def test_clusters_reads_a_cbp_county_file_with_fitted_cells_flagged(tmp_path):
+    out = tmp_path / "clusters.csv"
+
+    result = CliRunner().invoke(app, ["clusters", str(CBP), "--out", str(out)])
+
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(out, dtype={"region": str, "cluster": str}, keep_default_na=False)
+    assert {len(code) for code in table["cluster"]} == {6}  # one level: the industries add up
+    assert set(table["region"]) <= {"01001", "01003", "01005"}
+    estimated = table[table["flag"].str.contains("e")]
+    assert len(estimated) > 0
+    # the shares of each region still add up to one over its industries
+    sums = table.groupby("region")["region_share"].sum()
+    assert sums.to_numpy() == pytest.approx(1.0)

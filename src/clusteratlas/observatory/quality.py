@@ -52,7 +52,7 @@ def panel_quality(
     withheld = codes.map(lambda c: bool(WITHHELD_FLAGS.intersection(c))).to_numpy(bool)
     estimated = codes.map(lambda c: bool(ESTIMATED_FLAGS.intersection(c))).to_numpy(bool)
     if "employment_lower" in frame:
-        estimated |= frame["employment_lower"].notna().to_numpy()
+        estimated = estimated | frame["employment_lower"].notna().to_numpy()
     flagged = codes.map(lambda c: any(c)).to_numpy(bool)
     work = pd.DataFrame(
         {

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from clusteratlas.observatory.hierarchy import Hierarchy
+from clusteratlas.observatory.hierarchy import NAICS_SECTORS, Hierarchy
 from clusteratlas.observatory.panel import Panel
 from clusteratlas.sources.base import InputError
 from clusteratlas.sources.table import read_table
@@ -85,7 +85,11 @@ def level_labels(codes: Iterable[str], dimension: str) -> dict[str, str]:
     nace = Hierarchy.nace(codes)
     names = {1: "section", 2: "division", 3: "group", 4: "class"}
     for c in codes:
-        if c.isdigit():
+        if c == "00":
+            labels[c] = "total"
+        elif c in NAICS_SECTORS.values():
+            labels[c] = "2 digits"
+        elif c.isdigit():
             labels[c] = f"{len(c)} digits"
         elif (level := nace.level(c)) is not None:
             labels[c] = names[level]
