@@ -79,3 +79,51 @@ def test_clusters_reads_a_cbp_county_file_with_fitted_cells_flagged(tmp_path):
     # the shares of each region still add up to one over its industries
     sums = table.groupby("region")["region_share"].sum()
     assert sums.to_numpy() == pytest.approx(1.0)
+
+
+def test_clusters_joins_cbp_years_across_naics_editions(tmp_path, monkeypatch, shared_data):
+    monkeypatch.setenv("CLUSTERATLAS_CACHE", str(tmp_path / "cache"))
+    runner = CliRunner()
+    fetched = runner.invoke(
+        app, ["fetch", "classifications", "--from", str(shared_data / "classifications")]
+    )
+    assert fetched.exit_code == 0, fetched.output
+    out = tmp_path / "clusters.csv"
+    later = tmp_path / "cbp17co.txt"  # the same counts published again for 2017 (NAICS 2017)
+    later.write_bytes(CBP.read_bytes())
+
+    result = runner.invoke(
+        app,
+        [
+            "clusters",
+            str(CBP),
+            str(later),
+            "--naics-edition",
+            "2022",
+            "--base-year",
+            "2015",
+            "--out",
+            str(out),
+        ],
+    )
+
+    assert result.exit_code == 0, result.output
+    notes = [line for line in result.stderr.splitlines() if line.startswith("note: ")]
+    assert len(notes) == 2, result.stderr  # one crosswalk report per converted edition
+    table = pd.read_csv(out, dtype={"region": str, "cluster": str})
+    assert sorted(set(table["year"])) == [2015, 2017]
+    # the same counts in both years: totals by region are unchanged by the recoding
+    totals = table.groupby(["year", "region"])["employment"].sum().unstack("year")
+    assert totals[2015].to_numpy() == pytest.approx(totals[2017].to_numpy())
+
+
+def test_clusters_rejects_the_same_year_twice(tmp_path):
+    out = tmp_path / "clusters.csv"
+
+    result = CliRunner().invoke(app, ["clusters", str(CBP), str(CBP), "--out", str(out)])
+
+    assert result.exit_code == 3
+    assert result.stderr == (
+        "error: year 2015 is in more than one input (inputs 1 and 2); give each year once\n"
+    )
+    assert not out.exists()

@@ -215,3 +215,28 @@ def test_aggregate_regions_are_neither_summed_nor_ranked():
     # reference = DE1 + DE2 (not doubled by DE): a = 30 of 100
     assert table["cluster_share"].tolist() == pytest.approx([10 / 30, 50 / 70, 20 / 30, 20 / 70])
     assert panel.select(regions=["DE", "DE1"]).aggregates == ("DE",)
+
+
+def test_panel_concat_joins_years_with_the_union_of_codes():
+    a = Panel.from_frame(_frame()[lambda d: d["year"] == 2020])
+    b = Panel.from_frame(
+        pd.DataFrame(
+            {
+                "year": [2019],
+                "region": ["AT11"],
+                "industry": ["10.11"],
+                "employment": [5.0],
+                "establishments": [1],
+                "flag": ["c"],
+            }
+        )
+    )
+
+    both = Panel.concat([a, b])
+
+    assert both.years == (2019, 2020)
+    assert list(both.regions) == ["AT11", "DE111", "DE112", "DE121"]
+    expected = pd.concat([b.to_frame(), a.to_frame()], ignore_index=True)
+    pd.testing.assert_frame_equal(both.to_frame(), expected)
+    with pytest.raises(ValueError, match="year 2020 is in more than one input"):
+        Panel.concat([a, a])

@@ -60,6 +60,24 @@ PanelArg = Annotated[
         show_default=False,
     ),
 ]
+PanelsArg = Annotated[
+    list[Path],
+    typer.Argument(
+        metavar="PANEL...",
+        help="One or more files with different years: long tables (CSV/Parquet: year, region, "
+        "industry, employment [, establishments, payroll, flag]), Eurostat SBS (TSV, "
+        "SDMX-CSV) or County Business Patterns files; the layout is recognised from the content.",
+        show_default=False,
+    ),
+]
+NaicsEditionOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--naics-edition",
+        help="Recode NAICS industries of every year to this edition (2017 or 2022) with the "
+        "Census crosswalks, for County Business Patterns series that span editions.",
+    ),
+]
 DefinitionsOpt = Annotated[
     Path | None,
     typer.Option(
@@ -221,7 +239,7 @@ def _progress(description: str) -> Iterator[Callable[[int, int], None]]:
 
 
 def _load(
-    panel_path: Path,
+    panel_paths: list[Path],
     definitions_path: Path | None,
     out: Path,
     *,
@@ -233,19 +251,26 @@ def _load(
     region_codes: str = "nuts",
     industry_level: int | None = None,
     industry_codes: str | None = None,
+    naics_edition: str | None = None,
 ) -> tuple[Panel, ClusterDefinitions | None]:
     """What every analysis command does first: check the output place, read the inputs, check
     years and reference region, roll up if asked, and note unmapped industries."""
     from clusteratlas.cli.output import check_output
+    from clusteratlas.observatory import Panel
     from clusteratlas.sources import open_panel, read_definitions
     from clusteratlas.sources.hierarchies import roll_up
 
     check_output(out)
-    with err.status(f"reading {panel_path}", spinner="dots") if err.is_terminal else _null():
-        try:
-            panel = open_panel(panel_path, source=source, **_parse_options(source_options or []))
-        except TypeError as exc:  # an option the reader does not take
-            raise _AbortError(f"{panel_path}: {exc}") from None
+    options = _parse_options(source_options or [])
+    names = ", ".join(map(str, panel_paths))
+    with err.status(f"reading {names}", spinner="dots") if err.is_terminal else _null():
+        panels = []
+        for path in panel_paths:
+            try:
+                panels.append(open_panel(path, source=source, **options))
+            except TypeError as exc:  # an option the reader does not take
+                raise _AbortError(f"{path}: {exc}") from None
+        panel = Panel.concat(panels)
         definitions = read_definitions(definitions_path) if definitions_path else None
     panel.require_years(*years)
     _check_reference(panel, reference_region)
@@ -257,6 +282,12 @@ def _load(
         industry_codes=industry_codes,
         keep=[reference_region] if reference_region else [],
     )
+    if naics_edition is not None:
+        from clusteratlas.sources.crosswalk import harmonise_naics
+
+        panel, reports = harmonise_naics(panel, naics_edition)
+        for report in reports:
+            err.print(f"note: {report.describe()}", markup=False)
     if definitions is not None:
         report = definitions.unmapped(panel)
         if report.count:
@@ -301,7 +332,7 @@ def _finish(frame: Any, out: Path, table: str) -> None:
 
 @app.command()
 def clusters(
-    panel_path: PanelArg,
+    panel_paths: PanelsArg,
     out: OutOpt,
     definitions_path: DefinitionsOpt = None,
     source: SourceOpt = None,
@@ -320,13 +351,14 @@ def clusters(
     region_codes: RegionCodesOpt = "nuts",
     industry_level: IndustryLevelOpt = None,
     industry_codes: IndustryCodesOpt = None,
+    naics_edition: NaicsEditionOpt = None,
 ) -> None:
     """Cluster indicators by year, region and cluster: shares, LQ, stars, strong-cluster flags."""
     with _errors():
         from clusteratlas.observatory import cluster_table
 
         panel, definitions = _load(
-            panel_path,
+            panel_paths,
             definitions_path,
             out,
             source=source,
@@ -337,6 +369,7 @@ def clusters(
             region_codes=region_codes,
             industry_level=industry_level,
             industry_codes=industry_codes,
+            naics_edition=naics_edition,
         )
         with _progress("computing clusters") as update:
             table = cluster_table(
@@ -353,7 +386,7 @@ def clusters(
 
 @app.command()
 def shiftshare(
-    panel_path: PanelArg,
+    panel_paths: PanelsArg,
     out: OutOpt,
     base_year: Annotated[int, typer.Option("--base-year", help="Start year.", show_default=False)],
     year: Annotated[int, typer.Option("--year", "-y", help="End year.", show_default=False)],
@@ -371,13 +404,14 @@ def shiftshare(
     region_codes: RegionCodesOpt = "nuts",
     industry_level: IndustryLevelOpt = None,
     industry_codes: IndustryCodesOpt = None,
+    naics_edition: NaicsEditionOpt = None,
 ) -> None:
     """Shift-share: national growth, industry mix and regional shift of employment change."""
     with _errors():
         from clusteratlas.observatory import shift_share
 
         panel, definitions = _load(
-            panel_path,
+            panel_paths,
             definitions_path,
             out,
             source=source,
@@ -388,6 +422,7 @@ def shiftshare(
             region_codes=region_codes,
             industry_level=industry_level,
             industry_codes=industry_codes,
+            naics_edition=naics_edition,
         )
         table = shift_share(
             panel,
@@ -402,7 +437,7 @@ def shiftshare(
 
 @app.command()
 def regions(
-    panel_path: PanelArg,
+    panel_paths: PanelsArg,
     out: OutOpt,
     definitions_path: DefinitionsOpt = None,
     source: SourceOpt = None,
@@ -414,13 +449,14 @@ def regions(
     region_codes: RegionCodesOpt = "nuts",
     industry_level: IndustryLevelOpt = None,
     industry_codes: IndustryCodesOpt = None,
+    naics_edition: NaicsEditionOpt = None,
 ) -> None:
     """Region specialisation: Krugman, Hoover, Herfindahl, entropy, cluster strength."""
     with _errors():
         from clusteratlas.observatory import region_indices
 
         panel, definitions = _load(
-            panel_path,
+            panel_paths,
             definitions_path,
             out,
             source=source,
@@ -431,6 +467,7 @@ def regions(
             region_codes=region_codes,
             industry_level=industry_level,
             industry_codes=industry_codes,
+            naics_edition=naics_edition,
         )
         with _progress("computing region indices") as update:
             table = region_indices(
@@ -446,7 +483,7 @@ def regions(
 
 @app.command()
 def industries(
-    panel_path: PanelArg,
+    panel_paths: PanelsArg,
     out: OutOpt,
     definitions_path: DefinitionsOpt = None,
     source: SourceOpt = None,
@@ -457,13 +494,14 @@ def industries(
     region_codes: RegionCodesOpt = "nuts",
     industry_level: IndustryLevelOpt = None,
     industry_codes: IndustryCodesOpt = None,
+    naics_edition: NaicsEditionOpt = None,
 ) -> None:
     """Cluster (industry) localisation: Hoover, locational Gini, Ellison–Glaeser raw G."""
     with _errors():
         from clusteratlas.observatory import industry_indices
 
         panel, definitions = _load(
-            panel_path,
+            panel_paths,
             definitions_path,
             out,
             source=source,
@@ -474,6 +512,7 @@ def industries(
             region_codes=region_codes,
             industry_level=industry_level,
             industry_codes=industry_codes,
+            naics_edition=naics_edition,
         )
         with _progress("computing localisation indices") as update:
             table = industry_indices(

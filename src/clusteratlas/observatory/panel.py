@@ -370,6 +370,62 @@ class Panel:
             aggregates=aggregates,
         )
 
+    @classmethod
+    def concat(cls, panels: Sequence[Panel]) -> Panel:
+        """One panel from several with different years (say one County Business Patterns file
+        per year): regions and industries are the union; a cell missing in a year is empty.
+
+        Raises ``ValueError`` when two panels share a year or measures differ.
+        """
+        if not panels:
+            raise ValueError("nothing to combine")
+        if len(panels) == 1:
+            return panels[0]
+        seen: dict[int, int] = {}
+        for k, p in enumerate(panels):
+            for y in p.years:
+                if y in seen:
+                    raise ValueError(
+                        f"year {y} is in more than one input (inputs {seen[y] + 1} "
+                        f"and {k + 1}); give each year once"
+                    )
+                seen[y] = k
+        measures = panels[0].measures
+        for p in panels[1:]:
+            if p.measures != measures:
+                raise ValueError(
+                    f"inputs hold different measures: {', '.join(measures)} and "
+                    f"{', '.join(p.measures)}"
+                )
+        regions = sorted(set().union(*(p.regions for p in panels)))
+        industries = sorted(set().union(*(p.industries for p in panels)))
+        r_index = pd.Index(regions)
+        i_index = pd.Index(industries)
+        data: dict[str, dict[int, sparse.csr_array]] = {m: {} for m in measures}
+        flags = []
+        for p in panels:
+            r_pos = r_index.get_indexer(p.regions)
+            i_pos = i_index.get_indexer(p.industries)
+            for m in measures:
+                for y in p.years:
+                    c = p.matrix(m, y).tocoo()
+                    data[m][y] = sparse.csr_array(
+                        (c.data, (r_pos[c.coords[0]], i_pos[c.coords[1]])),
+                        shape=(len(regions), len(industries)),
+                    )
+            f = p.flag_positions.copy()
+            f["region"] = r_pos[f["region"].to_numpy()]
+            f["industry"] = i_pos[f["industry"].to_numpy()]
+            flags.append(f)
+        return cls(
+            years=sorted(seen),
+            regions=regions,
+            industries=industries,
+            data=data,
+            flags=pd.concat(flags, ignore_index=True),
+            aggregates=sorted(set().union(*(p.aggregates for p in panels))),
+        )
+
     # ------------------------------------------------------------------ facts
     @property
     def aggregates(self) -> tuple[str, ...]:
