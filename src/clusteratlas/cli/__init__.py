@@ -217,15 +217,27 @@ def _show_warnings(caught: list[warnings.WarningMessage]) -> None:
 
 
 @contextmanager
-def _progress(description: str) -> Iterator[Callable[[int, int], None]]:
-    """A rich progress bar on stderr (only on a terminal); yields a ``(done, total)`` callback."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+def _progress(description: str, *, download: bool = False) -> Iterator[Callable[[int, int], None]]:
+    """A rich progress bar on stderr (only on a terminal); yields a ``(done, total)`` callback.
+    ``download=True`` shows a download (size and speed) instead of steps and time."""
+    from rich.progress import (
+        BarColumn,
+        DownloadColumn,
+        MofNCompleteColumn,
+        Progress,
+        TimeElapsedColumn,
+        TransferSpeedColumn,
+    )
 
+    columns = (
+        (DownloadColumn(), TransferSpeedColumn())
+        if bytes
+        else (MofNCompleteColumn(), TimeElapsedColumn())
+    )
     with Progress(
         "[progress.description]{task.description}",
         BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
+        *columns,
         console=err,
         transient=True,
         disable=not err.is_terminal,
@@ -233,7 +245,7 @@ def _progress(description: str) -> Iterator[Callable[[int, int], None]]:
         task = bar.add_task(description, total=None)
 
         def update(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
+            bar.update(task, completed=done, total=total or None)
 
         yield update
 

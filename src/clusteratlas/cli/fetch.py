@@ -5,7 +5,7 @@ Registered in :mod:`clusteratlas.cli` with ``app.add_typer(fetch_app, name="fetc
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from clusteratlas.cli import ExitStatus, _errors, err
+from clusteratlas.cli import ExitStatus, _errors, _progress, err
 
 __all__ = ["fetch_app"]
 
@@ -64,33 +64,6 @@ def _fetch_errors() -> Iterator[None]:
             raise typer.Exit(int(ExitStatus.BAD_INPUT)) from None
 
 
-@contextmanager
-def _download_bar(description: str) -> Iterator[Callable[[int, int], None]]:
-    """A byte progress bar on stderr, shown only on a terminal."""
-    from rich.progress import (
-        BarColumn,
-        DownloadColumn,
-        Progress,
-        TransferSpeedColumn,
-    )
-
-    with Progress(
-        "[progress.description]{task.description}",
-        BarColumn(),
-        DownloadColumn(),
-        TransferSpeedColumn(),
-        console=err,
-        transient=True,
-        disable=not err.is_terminal,
-    ) as bar:
-        task = bar.add_task(description, total=None)
-
-        def update(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total or None)
-
-        yield update
-
-
 def _show(path: Path) -> None:
     typer.echo(str(path))
 
@@ -115,7 +88,7 @@ def eurostat(
     with _fetch_errors():
         from clusteratlas.sources.fetch import fetch_eurostat
 
-        with _download_bar(f"eurostat {dataset}") as update:
+        with _progress(f"eurostat {dataset}", download=True) as update:
             path = fetch_eurostat(
                 dataset, fmt=fmt.value, offline=offline, refresh=refresh, progress=update
             )
@@ -137,7 +110,7 @@ def cbp(
     with _fetch_errors():
         from clusteratlas.sources.fetch import fetch_cbp
 
-        with _download_bar(f"cbp {year} {level.value}") as update:
+        with _progress(f"cbp {year} {level.value}", download=True) as update:
             path = fetch_cbp(year, level.value, offline=offline, refresh=refresh, progress=update)
         _show(path)
 
@@ -159,7 +132,7 @@ def classifications(
     with _fetch_errors():
         from clusteratlas.sources.fetch import fetch_classifications
 
-        with _download_bar("classifications") as update:
+        with _progress("classifications", download=True) as update:
             files = fetch_classifications(
                 source=source, offline=offline, refresh=refresh, progress=update
             )
