@@ -231,7 +231,7 @@ def _progress(description: str, *, download: bool = False) -> Iterator[Callable[
 
     columns = (
         (DownloadColumn(), TransferSpeedColumn())
-        if bytes
+        if download
         else (MofNCompleteColumn(), TimeElapsedColumn())
     )
     with Progress(
