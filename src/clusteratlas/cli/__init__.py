@@ -338,7 +338,8 @@ def _check_reference(panel: Panel, reference: str | None) -> None:
 def _finish(frame: Any, out: Path, table: str) -> None:
     from clusteratlas.cli.output import write_table
 
-    write_table(frame, out, table=table)
+    with err.status(f"writing {out}", spinner="dots") if err.is_terminal else _null():
+        write_table(frame, out, table=table)
     err.print(f"wrote {len(frame):,} rows to {out}", markup=False)
 
 
