@@ -241,6 +241,7 @@ def render_summary(
     return env.get_template("summary.html.j2").render(
         notice=notice,
         panel=panel,
+        n_regions=len(panel.regions) - len(panel.aggregates),
         first=first,
         last=last,
         n_clusters=len(definitions.clusters),
