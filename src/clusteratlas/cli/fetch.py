@@ -128,7 +128,8 @@ def classifications(
     offline: OfflineOpt = False,
     refresh: RefreshOpt = False,
 ) -> None:
-    """Code lists (NUTS, US states and counties; with --from also NACE, NAICS, crosswalks)."""
+    """Code lists: NUTS, US states and counties, NAICS 2012/2017 and their concordances; with
+    --from also NACE."""
     with _fetch_errors():
         from clusteratlas.sources.fetch import fetch_classifications
 

@@ -172,11 +172,10 @@ def load_crosswalk(
         root = Path(cache_dir) if cache_dir is not None else default_cache_dir()
         file = root / "classifications" / filename
     if not file.is_file():
-        hint = (
-            "convert Eurostat's NUTS change table to from_code,to_code and save it there"
-            if scheme == "nuts"
-            else "run `clusteratlas fetch classifications --from DIR`"
-        )
+        hint = {
+            "nuts": "convert Eurostat's NUTS change table to from_code,to_code and save it there",
+            "naics": "run `clusteratlas fetch classifications`",
+        }.get(scheme, "run `clusteratlas fetch classifications --from DIR` (NACE)")
         raise MissingCodeListError(f"the {key} crosswalk is not at {file}; {hint}, or pass path=")
     frame = pd.read_csv(file, dtype=str, keep_default_na=False, encoding="utf-8-sig")
     return Crosswalk(frame, name=key, scheme=scheme, from_edition=src, to_edition=dst)

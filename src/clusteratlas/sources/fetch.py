@@ -7,9 +7,12 @@ size and SHA-256 of each file in ``manifest.json`` at the top of the cache. With
 ``offline=True`` nothing is downloaded: the cached file is returned or :class:`FetchError` says
 it is not cached.
 
-Only the standard library is used (``urllib.request``). ``base_url=`` or the environment variable
-``CLUSTERATLAS_FETCH_BASE`` replaces the scheme and host of every official address (the path is
-kept), which points the functions at a mirror or, in tests, at a local server.
+Downloads use only the standard library (``urllib.request``). The Census Bureau publishes the
+NAICS code lists and concordances only as Excel workbooks: converting them needs ``openpyxl``
+(``.xlsx``) and, for the 2012 code list, ``xlrd`` (``.xls``), imported when needed.
+``base_url=`` or the environment variable ``CLUSTERATLAS_FETCH_BASE`` replaces the scheme and
+host of every official address (the path is kept), which points the functions at a mirror or,
+in tests, at a local server.
 """
 
 from __future__ import annotations
@@ -19,7 +22,9 @@ import csv
 import hashlib
 import io
 import json
+import logging
 import os
+import re
 import shutil
 import tempfile
 import urllib.error
@@ -36,7 +41,9 @@ __all__ = [
     "CBP_LEVELS",
     "CLASSIFICATION_SOURCES",
     "EUROSTAT_FORMATS",
+    "WORKBOOK_SOURCES",
     "FetchError",
+    "MissingReaderError",
     "cache_dir",
     "cbp_url",
     "eurostat_url",
@@ -67,6 +74,15 @@ CLASSIFICATION_SOURCES = {
     "us_states.csv": CENSUS_STATES,
     "us_counties.csv": CENSUS_COUNTIES,
 }
+CENSUS_NAICS = "https://www.census.gov/naics"
+#: NAICS files the Census Bureau publishes only as workbooks: file -> source address. These are
+#: fetched on a best-effort basis: one that cannot be downloaded is skipped with a logged warning.
+WORKBOOK_SOURCES = {
+    "naics_2012.csv": f"{CENSUS_NAICS}/2012NAICS/2-digit_2012_Codes.xls",
+    "naics_2017.csv": f"{CENSUS_NAICS}/2017NAICS/2-6%20digit_2017_Codes.xlsx",
+    "naics_2012_2017.csv": f"{CENSUS_NAICS}/concordances/2012_to_2017_NAICS.xlsx",
+    "naics_2017_2022.csv": f"{CENSUS_NAICS}/concordances/2017_to_2022_NAICS.xlsx",
+}
 #: every file ``fetch classifications --from`` copies (code lists and crosswalks)
 CLASSIFICATION_FILES = tuple(
     sorted(
@@ -78,10 +94,22 @@ CLASSIFICATION_FILES = tuple(
 CHUNK = 1 << 16
 TIMEOUT = 60
 USER_AGENT = "clusteratlas (+https://pypi.org/project/clusteratlas/)"
+#: how many rows at the top of a workbook are searched for its header row
+HEADER_SCAN = 10
+
+_log = logging.getLogger(__name__)
 
 
 class FetchError(Exception):
     """A download failed, or an offline request found nothing in the cache."""
+
+
+class MissingReaderError(FetchError):
+    """A workbook cannot be read because the package that reads its format is not installed."""
+
+
+class _UnavailableError(FetchError):
+    """An official workbook could not be downloaded (or is not cached offline)."""
 
 
 def cache_dir() -> Path:
@@ -286,12 +314,19 @@ def fetch_classifications(
     """Fill ``<cache>/classifications`` with code-list files in the layout
     :func:`~clusteratlas.sources.classifications.load_code_list` reads.
 
-    Without ``source``: downloads the official files that have a plain-text form (NUTS 2016,
-    2021 and 2024 from GISCO; US states and 2020 counties from the Census Bureau) into
-    ``classifications/raw`` and converts them. With ``source`` (a folder, or an address ending
-    in ``/``): copies every known file found there (code lists and crosswalks), e.g. from a
-    folder with the project's shared ``data/classifications`` files. Returns
-    ``{file name: cached path}``.
+    Without ``source``: downloads the official files into ``classifications/raw`` and converts
+    them: NUTS 2016, 2021 and 2024 from GISCO and the US states and 2020 counties from the Census
+    Bureau (:data:`CLASSIFICATION_SOURCES`; a failure is an error), then the Census Bureau's NAICS
+    2012 and 2017 code lists and the 2012→2017 and 2017→2022 concordances
+    (:data:`WORKBOOK_SOURCES`, Excel workbooks). A workbook that cannot be had (HTTP error,
+    not cached with ``offline``, or for the 2012 ``.xls`` file no ``xlrd``) is skipped with a
+    logged warning, so that the other lists are still fetched; a workbook whose layout is not
+    the expected one is an error. NACE has no such download: copy it with ``source``. The
+    manifest records each raw file and each converted file (with ``converted_from``).
+
+    With ``source`` (a folder, or an address ending in ``/``): copies every known file found
+    there (code lists and crosswalks), e.g. from a folder with the project's shared
+    ``data/classifications`` files. Returns ``{file name: cached path}``.
     """
     root = cache_dir() / "classifications"
     root.mkdir(parents=True, exist_ok=True)
@@ -299,22 +334,82 @@ def fetch_classifications(
     if source is not None:
         return _copy_from(source, root, offline=offline, refresh=refresh, progress=progress)
     for name, official in CLASSIFICATION_SOURCES.items():
-        target = root / name
-        if target.is_file() and not refresh:
-            out[name] = target
-            continue
-        raw_name = official.rsplit("/", 1)[-1]
+        target = _convert_official(
+            name,
+            official,
+            root,
+            offline=offline,
+            refresh=refresh,
+            progress=progress,
+            base_url=base_url,
+        )
+        out[name] = target
+    for name, official in WORKBOOK_SOURCES.items():
+        try:
+            out[name] = _convert_official(
+                name,
+                official,
+                root,
+                offline=offline,
+                refresh=refresh,
+                progress=progress,
+                base_url=base_url,
+            )
+        except (MissingReaderError, _UnavailableError) as exc:
+            _log.warning(
+                "%s skipped: %s; copy it with `clusteratlas fetch classifications --from DIR`",
+                name,
+                exc,
+            )
+    return out
+
+
+def _convert_official(
+    name: str,
+    official: str,
+    root: Path,
+    *,
+    offline: bool,
+    refresh: bool,
+    progress: Progress | None,
+    base_url: str | None,
+) -> Path:
+    """Download ``official`` into ``classifications/raw`` and convert it to ``root/name``."""
+    target = root / name
+    if target.is_file() and not refresh:
+        return target
+    raw_name = urllib.parse.unquote(official.rsplit("/", 1)[-1])
+    url = _rebase(official, base_url)
+    try:
         raw = fetch_url(
-            _rebase(official, base_url),
+            url,
             Path("classifications") / "raw" / raw_name,
             progress=progress,
             offline=offline,
             refresh=refresh,
         )
-        rows = _CONVERTERS[name.split("_")[0] if name.startswith("nuts") else name](raw)
-        _write_csv(target, rows)
-        out[name] = target
-    return out
+    except FetchError as exc:
+        if name in WORKBOOK_SOURCES:
+            raise _UnavailableError(str(exc)) from None
+        raise
+    converter = _CONVERTERS["nuts" if name.startswith("nuts") else name]
+    rows = converter(raw)
+    _write_csv(target, rows)
+    base = cache_dir()
+    data = target.read_bytes()
+    raw_key = _key(raw, base)
+    _record(
+        base,
+        _key(target, base),
+        {
+            "url": read_manifest(base).get(raw_key, {}).get("url", url),
+            "downloaded": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "size": len(data),
+            "sha256": hashlib.sha256(data).hexdigest(),
+            "converted_from": raw_key,
+        },
+    )
+    return target
 
 
 def _copy_from(
@@ -467,8 +562,138 @@ def _county_rows(path: Path) -> list[dict[str, str]]:
     return out
 
 
+# ---------------------------------------------------------------------- workbooks
+def _sheet_rows(path: Path) -> list[tuple[object, ...]]:
+    """The cell values of the first sheet of an ``.xlsx`` (openpyxl) or ``.xls`` (xlrd) file."""
+    if path.suffix.lower() == ".xls":
+        try:
+            import xlrd  # type: ignore[import-untyped]
+        except ImportError:
+            raise MissingReaderError(
+                f"{path.name} is an .xls workbook, which needs the package xlrd "
+                "(pip install 'xlrd>=2.0')"
+            ) from None
+        try:
+            book = xlrd.open_workbook(str(path))
+            sheet = book.sheet_by_index(0)
+            return [tuple(sheet.row_values(i)) for i in range(sheet.nrows)]
+        except xlrd.XLRDError as exc:
+            raise FetchError(f"{path.name}: not a readable .xls workbook ({exc})") from None
+    try:
+        import openpyxl
+    except ImportError:
+        raise FetchError(
+            f"reading {path.name} (an Excel workbook) needs the package openpyxl: "
+            "pip install 'openpyxl>=3.1', or copy the converted files with "
+            "`clusteratlas fetch classifications --from DIR`"
+        ) from None
+    try:
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # noqa: BLE001 - openpyxl raises many types for a bad file
+        raise FetchError(f"{path.name}: not a readable .xlsx workbook ({exc})") from None
+    try:
+        sheet = book.worksheets[0]
+        sheet.reset_dimensions()  # some writers store a wrong sheet size; read every row
+        return [tuple(row) for row in sheet.iter_rows(values_only=True)]
+    finally:
+        book.close()
+
+
+def _cell(value: object) -> str:
+    """A cell as text: whole numbers without ``.0``, line breaks as spaces, stripped."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    text = str(value)
+    return re.sub(r"\s*[\r\n]+\s*", " ", text).strip()
+
+
+def _words(header: str) -> set[str]:
+    """The words of a header before any parenthesis, lower case (``2017 NAICS US   Code``)."""
+    return set(re.findall(r"[a-z0-9]+", header.split("(")[0].lower()))
+
+
+def _find_header(
+    rows: list[tuple[object, ...]], wanted: dict[str, str], name: str
+) -> tuple[int, dict[str, int]]:
+    """The header row among the first rows and ``{our column: its index}``; each wanted label
+    matches the first header cell that has all the label's words."""
+    best: dict[str, int] = {}
+    for i, row in enumerate(rows[:HEADER_SCAN]):
+        cells = [_words(_cell(v)) for v in row]
+        found: dict[str, int] = {}
+        for key, label in wanted.items():
+            need = _words(label)
+            for j, words in enumerate(cells):
+                if need <= words and j not in found.values():
+                    found[key] = j
+                    break
+        if len(found) == len(wanted):
+            return i, found
+        if len(found) > len(best):
+            best = found
+    missing = ", ".join(repr(wanted[k]) for k in wanted if k not in best)
+    raise FetchError(
+        f"{name}: no column {missing} in the first {HEADER_SCAN} rows; the official file's "
+        "layout may have changed (copy a converted file with "
+        "`clusteratlas fetch classifications --from DIR`)"
+    )
+
+
+_NAICS_CODE = re.compile(r"\d{2,6}|\d{2}-\d{2}")
+
+
+def _naics_code_rows(path: Path) -> list[dict[str, str]]:
+    """A Census "2-6 digit" code file (``Seq. No., <year> NAICS US Code, <year> NAICS US
+    Title``): ``code, title, level``, in the file's order. ``level`` is the number of digits; the
+    sector ranges ``31-33``, ``44-45`` and ``48-49`` are level 2."""
+    rows = _sheet_rows(path)
+    head, cols = _find_header(rows, {"code": "NAICS Code", "title": "NAICS Title"}, path.name)
+    out = []
+    for row in rows[head + 1 :]:
+        cells = [_cell(v) for v in row]
+        code = cells[cols["code"]] if cols["code"] < len(cells) else ""
+        if not _NAICS_CODE.fullmatch(code):
+            continue  # blank lines and notes
+        title = cells[cols["title"]] if cols["title"] < len(cells) else ""
+        level = 2 if "-" in code else len(code)
+        out.append({"code": code, "title": title, "level": str(level)})
+    return out
+
+
+def _naics_concordance(source: str, target: str) -> Callable[[Path], list[dict[str, str]]]:
+    """A Census concordance ``<from>_to_<to>_NAICS.xlsx`` (two title rows, then ``<from> NAICS
+    Code, <from> NAICS Title (and specific piece …), <to> NAICS Code, <to> NAICS Title``):
+    ``from_code, to_code, from_title, to_title``, in the file's order."""
+
+    def convert(path: Path) -> list[dict[str, str]]:
+        rows = _sheet_rows(path)
+        wanted = {
+            "from_code": f"{source} NAICS Code",
+            "from_title": f"{source} NAICS Title",
+            "to_code": f"{target} NAICS Code",
+            "to_title": f"{target} NAICS Title",
+        }
+        head, cols = _find_header(rows, wanted, path.name)
+        out = []
+        for row in rows[head + 1 :]:
+            cells = [_cell(v) for v in row]
+            got = {k: cells[j] if j < len(cells) else "" for k, j in cols.items()}
+            if not (got["from_code"].isdigit() and got["to_code"].isdigit()):
+                continue  # blank lines and notes
+            out.append({k: got[k] for k in ("from_code", "to_code", "from_title", "to_title")})
+        return out
+
+    return convert
+
+
 _CONVERTERS: dict[str, Callable[[Path], list[dict[str, str]]]] = {
     "nuts": _nuts_rows,
     "us_states.csv": _state_rows,
     "us_counties.csv": _county_rows,
+    "naics_2012.csv": _naics_code_rows,
+    "naics_2017.csv": _naics_code_rows,
+    "naics_2012_2017.csv": _naics_concordance("2012", "2017"),
+    "naics_2017_2022.csv": _naics_concordance("2017", "2022"),
 }
