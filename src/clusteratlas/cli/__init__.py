@@ -70,6 +70,15 @@ PanelsArg = Annotated[
         show_default=False,
     ),
 ]
+NutsVersionOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--nuts-version",
+        help="Recode NUTS regions of every year to this version (2021 or 2024) with Eurostat's "
+        "NUTS change tables, for series that span versions (e.g. sbs_r_nuts06_r2 with "
+        "sbs_r_nuts2021).",
+    ),
+]
 NaicsEditionOpt = Annotated[
     str | None,
     typer.Option(
@@ -264,6 +273,7 @@ def _load(
     industry_level: int | None = None,
     industry_codes: str | None = None,
     naics_edition: str | None = None,
+    nuts_version: str | None = None,
 ) -> tuple[Panel, ClusterDefinitions | None]:
     """What every analysis command does first: check the output place, read the inputs, check
     years and reference region, roll up if asked, and note unmapped industries."""
@@ -286,6 +296,18 @@ def _load(
         definitions = read_definitions(definitions_path) if definitions_path else None
     panel.require_years(*years)
     _check_reference(panel, reference_region)
+    if nuts_version is not None:
+        from clusteratlas.sources.crosswalk import harmonise_nuts
+
+        panel, reports = harmonise_nuts(panel, nuts_version)
+        for report in reports:
+            err.print(f"note: {report.describe()}", markup=False)
+    if naics_edition is not None:
+        from clusteratlas.sources.crosswalk import harmonise_naics
+
+        panel, reports = harmonise_naics(panel, naics_edition)
+        for report in reports:
+            err.print(f"note: {report.describe()}", markup=False)
     panel = roll_up(
         panel,
         region_level=region_level,
@@ -294,12 +316,6 @@ def _load(
         industry_codes=industry_codes,
         keep=[reference_region] if reference_region else [],
     )
-    if naics_edition is not None:
-        from clusteratlas.sources.crosswalk import harmonise_naics
-
-        panel, reports = harmonise_naics(panel, naics_edition)
-        for report in reports:
-            err.print(f"note: {report.describe()}", markup=False)
     if definitions is not None:
         report = definitions.unmapped(panel)
         if report.count:
@@ -365,6 +381,7 @@ def clusters(
     industry_level: IndustryLevelOpt = None,
     industry_codes: IndustryCodesOpt = None,
     naics_edition: NaicsEditionOpt = None,
+    nuts_version: NutsVersionOpt = None,
 ) -> None:
     """Cluster indicators by year, region and cluster: shares, LQ, stars, strong-cluster flags."""
     with _errors():
@@ -383,6 +400,7 @@ def clusters(
             industry_level=industry_level,
             industry_codes=industry_codes,
             naics_edition=naics_edition,
+            nuts_version=nuts_version,
         )
         with _progress("computing clusters") as update:
             table = cluster_table(
@@ -418,6 +436,7 @@ def shiftshare(
     industry_level: IndustryLevelOpt = None,
     industry_codes: IndustryCodesOpt = None,
     naics_edition: NaicsEditionOpt = None,
+    nuts_version: NutsVersionOpt = None,
 ) -> None:
     """Shift-share: national growth, industry mix and regional shift of employment change."""
     with _errors():
@@ -436,6 +455,7 @@ def shiftshare(
             industry_level=industry_level,
             industry_codes=industry_codes,
             naics_edition=naics_edition,
+            nuts_version=nuts_version,
         )
         table = shift_share(
             panel,
@@ -463,6 +483,7 @@ def regions(
     industry_level: IndustryLevelOpt = None,
     industry_codes: IndustryCodesOpt = None,
     naics_edition: NaicsEditionOpt = None,
+    nuts_version: NutsVersionOpt = None,
 ) -> None:
     """Region specialisation: Krugman, Hoover, Herfindahl, entropy, cluster strength."""
     with _errors():
@@ -481,6 +502,7 @@ def regions(
             industry_level=industry_level,
             industry_codes=industry_codes,
             naics_edition=naics_edition,
+            nuts_version=nuts_version,
         )
         with _progress("computing region indices") as update:
             table = region_indices(
@@ -508,6 +530,7 @@ def industries(
     industry_level: IndustryLevelOpt = None,
     industry_codes: IndustryCodesOpt = None,
     naics_edition: NaicsEditionOpt = None,
+    nuts_version: NutsVersionOpt = None,
 ) -> None:
     """Cluster (industry) localisation: Hoover, locational Gini, Ellison–Glaeser raw G."""
     with _errors():
@@ -526,6 +549,7 @@ def industries(
             industry_level=industry_level,
             industry_codes=industry_codes,
             naics_edition=naics_edition,
+            nuts_version=nuts_version,
         )
         with _progress("computing localisation indices") as update:
             table = industry_indices(
