@@ -127,3 +127,33 @@ def test_clusters_rejects_the_same_year_twice(tmp_path):
         "error: year 2015 is in more than one input (inputs 1 and 2); give each year once\n"
     )
     assert not out.exists()
+
+
+def test_clusters_roll_up_of_eurostat_regions_never_counts_an_aggregate_twice(tmp_path):
+    out = tmp_path / "clusters.csv"
+
+    result = CliRunner().invoke(
+        app,
+        [
+            "clusters",
+            str(EUROSTAT),
+            "--region-level",
+            "1",
+            "--year",
+            "2016",
+            "--reference-region",
+            "EU27_2020",
+            "--out",
+            str(out),
+        ],
+    )
+
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(out, dtype={"region": str, "cluster": str}, keep_default_na=False)
+    employment = {
+        (r, c): e for r, c, e in table[["region", "cluster", "employment"]].itertuples(index=False)
+    }
+    # DE1 = DE11 + DE12 from the file (200 + 100 for C10), not the file's own DE1 row (400)
+    assert employment[("DE1", "C10")] == 300
+    assert employment[("FR1", "C10")] == 150
+    assert sorted(set(table["region"])) == ["DE1", "FR1"]
