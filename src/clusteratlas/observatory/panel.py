@@ -685,25 +685,44 @@ class Panel:
         return codes.astype(np.int64), [str(u) for u in uniques]
 
     def rollup(
-        self, *, region_level: int | None = None, industry_level: int | None = None
+        self,
+        *,
+        region_level: int | None = None,
+        industry_level: int | None = None,
+        region_hierarchy: Hierarchy | None = None,
+        industry_hierarchy: Hierarchy | None = None,
+        keep: Iterable[str] = (),
     ) -> Panel:
         """Aggregate regions and/or industries to a level of their hierarchy.
 
-        Uses :attr:`region_hierarchy` / :attr:`industry_hierarchy`; see
-        :class:`clusteratlas.observatory.hierarchy.Hierarchy`.
+        Uses the given hierarchies, else :attr:`region_hierarchy` / :attr:`industry_hierarchy`
+        (see :class:`clusteratlas.observatory.hierarchy.Hierarchy`). Aggregate regions and
+        the regions in ``keep`` (a reference region) stay as they are, except aggregates that
+        the roll-up itself computes from the regions (a NUTS 1 row rolled up to NUTS 1): those
+        are dropped, so nothing is counted twice.
         """
         regions = industries = None
+        panel = self
+        r_hier = region_hierarchy or self.region_hierarchy
+        i_hier = industry_hierarchy or self.industry_hierarchy
         if region_level is not None:
-            if self.region_hierarchy is None:
+            if r_hier is None:
                 raise ValueError("this panel has no region hierarchy to roll up with")
-            regions = self.region_hierarchy.ancestors(self._regions, region_level)
+            apart = set(self._aggregates) | {c for c in keep if c in self._regions}
+            codes = [c for c in self._regions if c not in apart]
+            regions = r_hier.ancestors(codes, region_level)
+            computed = set(regions.values())
+            redundant = apart & computed
+            if redundant:
+                panel = self.select(regions=[r for r in self._regions if r not in redundant])
+            regions.update({a: a for a in apart - computed})
         if industry_level is not None:
-            if self.industry_hierarchy is None:
+            if i_hier is None:
                 raise ValueError("this panel has no industry hierarchy to roll up with")
-            industries = self.industry_hierarchy.ancestors(self._industries, industry_level)
-        out = self.aggregate(regions=regions, industries=industries)
-        out.region_hierarchy = self.region_hierarchy
-        out.industry_hierarchy = self.industry_hierarchy
+            industries = i_hier.ancestors(self._industries, industry_level)
+        out = panel.aggregate(regions=regions, industries=industries)
+        out.region_hierarchy = r_hier
+        out.industry_hierarchy = i_hier
         return out
 
 

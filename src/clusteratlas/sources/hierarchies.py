@@ -48,30 +48,27 @@ def roll_up(
 ) -> Panel:
     """Aggregate a panel's regions and/or industries to a level of their hierarchy.
 
-    ``keep`` lists region codes left as they are (a reference region such as ``EU27_2020``,
-    which is not part of the NUTS tree); the panel's aggregate regions are left as they are
-    too, except those the roll-up itself computes from the regions (they are dropped). ``industry_codes`` defaults to ``naics`` when every
-    industry code is numeric, else ``nace``.
+    ``keep`` lists region codes left as they are (a reference region such as ``EU27_2020``);
+    aggregate regions are treated as :meth:`Panel.rollup` says. ``industry_codes`` defaults to
+    ``naics`` when every industry code is numeric, else ``nace``.
     """
-    regions = industries = None
+    if region_level is None and industry_level is None:
+        return panel
+    r_hier = i_hier = None
     if region_level is not None:
-        aggregates = set(panel.aggregates) | {c for c in keep if c in panel.regions}
-        codes = [c for c in panel.regions if c not in aggregates]
-        regions = hierarchy_for(region_codes, codes).ancestors(codes, region_level)
-        # an aggregate row that the roll-up now computes from its regions (a NUTS 1 row of a
-        # Eurostat file rolled up to NUTS 1) is left out, so nothing is counted twice
-        computed = set(regions.values())
-        redundant = sorted(aggregates & computed)
-        if redundant:
-            panel = panel.select(regions=[r for r in panel.regions if r not in redundant])
-        regions.update({a: a for a in aggregates - computed})
+        apart = set(panel.aggregates) | set(keep)
+        r_hier = hierarchy_for(region_codes, [c for c in panel.regions if c not in apart])
     if industry_level is not None:
         codes = list(panel.industries)
         scheme = industry_codes or ("naics" if all(c.isdigit() for c in codes) else "nace")
-        industries = hierarchy_for(scheme, codes).ancestors(codes, industry_level)
-    if regions is None and industries is None:
-        return panel
-    return panel.aggregate(regions=regions, industries=industries)
+        i_hier = hierarchy_for(scheme, codes)
+    return panel.rollup(
+        region_level=region_level,
+        industry_level=industry_level,
+        region_hierarchy=r_hier,
+        industry_hierarchy=i_hier,
+        keep=keep,
+    )
 
 
 def level_labels(codes: Iterable[str], dimension: str) -> dict[str, str]:
