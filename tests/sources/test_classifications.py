@@ -127,7 +127,7 @@ def test_missing_list_names_the_command(tmp_path, monkeypatch):
     with pytest.raises(MissingCodeListError, match="clusteratlas fetch classifications"):
         load_code_list("nuts", 2024)
     with pytest.raises(FileNotFoundError):
-        load_code_list("nace", "2", cache_dir=tmp_path)
+        load_code_list("naics", "2017", cache_dir=tmp_path)
 
 
 def test_the_cache_is_read_by_default(tmp_path, monkeypatch, folder):

