@@ -1,11 +1,12 @@
 """Crosswalks between editions of a classification: NAICS 2012 → 2017 → 2022, NACE Rev. 2 →
-Rev. 2.1, and NUTS versions (from a table you supply).
+Rev. 2.1, and NUTS 2016 → 2021 → 2024 (Eurostat's NUTS change tables).
 
 A :class:`Crosswalk` is a set of ``from_code → to_code`` pairs. :func:`apply_crosswalk` recodes a
 panel's industries (or regions) for some years: codes that merge are summed, a code that splits
 has its values divided among its targets (equal shares, or in proportion to ``weights``), and
 codes the crosswalk does not know are kept as they are. The :class:`CrosswalkReport` says what
-happened. :func:`harmonise` brings a panel whose years use different editions onto one edition.
+happened. :func:`harmonise` brings a panel whose years use different editions onto one edition;
+:func:`harmonise_naics` and :func:`harmonise_nuts` do so for US industries and EU regions.
 """
 
 from __future__ import annotations
@@ -25,13 +26,16 @@ __all__ = [
     "CONVERTED_FLAG",
     "CROSSWALKS",
     "NAICS_EDITIONS",
+    "NUTS_VERSIONS",
     "Crosswalk",
     "CrosswalkReport",
     "apply_crosswalk",
     "harmonise",
     "harmonise_naics",
+    "harmonise_nuts",
     "load_crosswalk",
     "naics_edition",
+    "nuts_version",
     "weights_from_panel",
 ]
 
@@ -51,6 +55,18 @@ CROSSWALKS: dict[str, tuple[str, str, str, str]] = {
 NAICS_EDITIONS: dict[str, int] = {"2012": 2012, "2017": 2017, "2022": 2022}
 
 
+#: the NUTS version of Eurostat's regional structural business statistics by reference year
+#: (first year of each version): up to 2020 NUTS 2016 (``sbs_r_nuts06_r2``), 2021–2023 NUTS 2021
+#: (``sbs_r_nuts2021``), from 2024 NUTS 2024
+NUTS_VERSIONS: dict[str, int] = {"2016": 0, "2021": 2021, "2024": 2024}
+
+
+def nuts_version(year: int) -> str:
+    """The NUTS version in which Eurostat publishes regional SBS for a reference year:
+    ``"2016"`` up to 2020, ``"2021"`` for 2021–2023, ``"2024"`` from 2024."""
+    return [v for v, start in NUTS_VERSIONS.items() if start <= int(year)][-1]
+
+
 def naics_edition(year: int) -> str:
     """The NAICS edition that US statistics (CBP) use for a reference year (2012 onwards)."""
     found = [e for e, start in NAICS_EDITIONS.items() if start <= year]
@@ -65,6 +81,10 @@ class Crosswalk:
 
     A code with one target and whose target has one source is one-to-one (possibly renamed);
     several sources with one target merge; a source with several targets splits.
+
+    Rows with an empty side are not pairs: a source without a target is ``discontinued`` (e.g. a
+    NUTS region abolished without a stated successor), a target without a source is ``new``.
+    Both are kept as sorted tuples (codes that also appear in a pair are not listed).
     """
 
     pairs: pd.DataFrame = field(repr=False)
@@ -72,6 +92,10 @@ class Crosswalk:
     scheme: str | None = None
     from_edition: str | None = None
     to_edition: str | None = None
+    #: source codes without a target
+    discontinued: tuple[str, ...] = ()
+    #: target codes without a source
+    new: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         pairs = self.pairs
@@ -80,13 +104,20 @@ class Crosswalk:
             raise ValueError(
                 f"a crosswalk needs the columns from_code, to_code (missing {missing})"
             )
-        clean = pairs[["from_code", "to_code"]].astype(str).apply(lambda s: s.str.strip())
-        clean = clean[(clean["from_code"] != "") & (clean["to_code"] != "")]
+        raw = pairs[["from_code", "to_code"]].fillna("").astype(str)
+        raw = raw.apply(lambda s: s.str.strip())
+        has_from, has_to = raw["from_code"] != "", raw["to_code"] != ""
+        clean = raw[has_from & has_to]
         clean = clean.drop_duplicates().sort_values(["from_code", "to_code"], ignore_index=True)
+        gone = set(raw.loc[has_from & ~has_to, "from_code"]) | set(self.discontinued)
+        added = set(raw.loc[has_to & ~has_from, "to_code"]) | set(self.new)
         object.__setattr__(self, "pairs", clean)
+        object.__setattr__(self, "discontinued", tuple(sorted(gone - set(clean["from_code"]))))
+        object.__setattr__(self, "new", tuple(sorted(added - set(clean["to_code"]))))
 
     @classmethod
-    def from_pairs(cls, pairs: Iterable[tuple[str, str]], **kwargs: str | None) -> Crosswalk:
+    def from_pairs(cls, pairs: Iterable[tuple[str, str]], **kwargs: object) -> Crosswalk:
+        """From ``(from_code, to_code)`` tuples; an empty side marks a discontinued or new code."""
         frame = pd.DataFrame(list(pairs), columns=["from_code", "to_code"], dtype=object)
         return cls(frame, **kwargs)  # type: ignore[arg-type]
 
@@ -117,17 +148,29 @@ class Crosswalk:
     def then(self, other: Crosswalk) -> Crosswalk:
         """This crosswalk followed by ``other`` (e.g. NAICS 2012→2017 then 2017→2022).
 
-        Codes of the middle edition that ``other`` does not know pass through unchanged."""
+        Codes of the middle edition that ``other`` does not know pass through unchanged; those
+        it discontinues are dropped, and a source left without a target is discontinued. New
+        codes of this crosswalk, carried through ``other``, stay new."""
+        gone = set(other.discontinued)
         middle = self.pairs.rename(columns={"to_code": "mid"})
+        middle = middle[~middle["mid"].isin(gone)]
         nxt = other.pairs.rename(columns={"from_code": "mid"})
         joined = middle.merge(nxt, on="mid", how="left")
         joined["to_code"] = joined["to_code"].fillna(joined["mid"])
+        later = other.mapping()
+        new = set(other.new) | {
+            t for code in self.new if code not in gone for t in later.get(code, [code])
+        }
         return Crosswalk(
             joined[["from_code", "to_code"]],
             name=f"{self.name} + {other.name}",
             scheme=self.scheme,
             from_edition=self.from_edition,
             to_edition=other.to_edition,
+            discontinued=tuple(
+                set(self.discontinued) | (set(self.sources) - set(joined["from_code"]))
+            ),
+            new=tuple(new),
         )
 
     def reverse(self) -> Crosswalk:
@@ -137,6 +180,8 @@ class Crosswalk:
             scheme=self.scheme,
             from_edition=self.to_edition,
             to_edition=self.from_edition,
+            discontinued=self.new,
+            new=self.discontinued,
         )
 
 
@@ -151,9 +196,11 @@ def load_crosswalk(
     ``nuts-2021-2024``.
 
     ``path`` is the CSV file (``from_code,to_code,…``) or a folder holding it under its usual
-    name; without it the file is read from ``<cache>/classifications``. The NUTS tables are not
-    fetched for you: convert Eurostat's NUTS change tables into ``from_code,to_code`` and put
-    them there (see docs/sources.md).
+    name; without it the file is read from ``<cache>/classifications``, where
+    ``clusteratlas fetch classifications`` puts the NAICS concordances and Eurostat's NUTS change
+    tables (``from_code,to_code,change``). Rows with an empty ``from_code`` or ``to_code`` are
+    not pairs: they give the crosswalk's :attr:`~Crosswalk.new` and
+    :attr:`~Crosswalk.discontinued` codes.
     """
     key = name.strip().lower().replace("_", "-").replace("rev", "")
     if key == "naics-2012-2022":
@@ -173,7 +220,7 @@ def load_crosswalk(
         file = root / "classifications" / filename
     if not file.is_file():
         hint = {
-            "nuts": "convert Eurostat's NUTS change table to from_code,to_code and save it there",
+            "nuts": "run `clusteratlas fetch classifications` (Eurostat's NUTS change tables)",
             "naics": "run `clusteratlas fetch classifications`",
         }.get(scheme, "run `clusteratlas fetch classifications --from DIR` (NACE)")
         raise MissingCodeListError(f"the {key} crosswalk is not at {file}; {hint}, or pass path=")
@@ -202,6 +249,12 @@ class CrosswalkReport:
     #: split codes divided in equal shares because ``weights`` gave their targets no weight
     equal_shares: tuple[str, ...] = ()
     weighted: bool = False
+    #: codes the crosswalk gives no successor (e.g. a NUTS region abolished), kept as they are
+    discontinued: tuple[str, ...] = ()
+    #: codes of the result that the crosswalk lists as new in its target edition
+    new: tuple[str, ...] = ()
+    #: codes left as they are on request (``keep=``, e.g. a panel's aggregate regions)
+    kept: tuple[str, ...] = ()
 
     def describe(self, limit: int = 8) -> str:
         """A few lines for people: counts, then examples."""
@@ -217,6 +270,9 @@ class CrosswalkReport:
             f"{len(self.unchanged)} unchanged, {len(self.renamed)} renamed, "
             f"{len(self.merged)} merged targets, {len(self.split)} split codes, "
             f"{len(self.unknown)} not in the crosswalk (kept as they are)"
+            + (f", {len(self.discontinued)} discontinued" if self.discontinued else "")
+            + (f", {len(self.new)} new" if self.new else "")
+            + (f", {len(self.kept)} aggregates kept" if self.kept else "")
         ]
         if self.renamed:
             lines.append("renamed: " + some([f"{a}→{b}" for a, b in self.renamed.items()]))
@@ -231,6 +287,15 @@ class CrosswalkReport:
             lines.append("no weights, so split equally: " + some(list(self.equal_shares)))
         if self.unknown:
             lines.append("not in the crosswalk: " + some(list(self.unknown)))
+        if self.discontinued:
+            lines.append(
+                "discontinued, with no successor in the crosswalk (kept as they are): "
+                + some(list(self.discontinued))
+            )
+        if self.new:
+            lines.append("new, with no predecessor in the crosswalk: " + some(list(self.new)))
+        if self.kept:
+            lines.append("kept as they are: " + some(list(self.kept)))
         return "\n".join(lines)
 
 
@@ -278,6 +343,7 @@ def apply_crosswalk(
     dimension: str = "industry",
     years: Iterable[int] | None = None,
     weights: Mapping[str, float] | pd.Series | None = None,
+    keep: Iterable[str] = (),
 ) -> tuple[Panel, CrosswalkReport]:
     """Recode the panel's industries (or regions) with a crosswalk in the given years (all by
     default); other years keep their codes.
@@ -290,7 +356,9 @@ def apply_crosswalk(
       :data:`CONVERTED_FLAG` (``x``), besides the flags it inherits.
     - Flags follow their values (a target cell carries the union of its sources' flags), and so
       do bounds of estimated values (scaled by the share).
-    - Codes not in the crosswalk are kept as they are and listed in the report.
+    - Codes not in the crosswalk are kept as they are and listed in the report; so are the
+      crosswalk's discontinued codes (listed apart), and the codes in ``keep`` (e.g. aggregate
+      regions such as ``EU27_2020`` or countries), which are never recoded.
 
     The recoded dimension loses its hierarchy (it belonged to the old edition).
     """
@@ -299,7 +367,8 @@ def apply_crosswalk(
     chosen = tuple(panel.years) if years is None else tuple(sorted(set(map(int, years))))
     panel.require_years(*chosen)
     old = list(panel.industries if dimension == "industry" else panel.regions)
-    mapping = crosswalk.mapping()
+    kept = set(keep)
+    mapping = {c: t for c, t in crosswalk.mapping().items() if c not in kept}
     w = None if weights is None else pd.Series(weights, dtype=float)
 
     # shares[c] = [(target, share)] for the converted years
@@ -360,7 +429,9 @@ def apply_crosswalk(
     flags = _recode_flags(panel, dimension, chosen, conv, ident, split_codes, data["employment"])
 
     used = _used(panel, chosen, dimension) if converting else np.zeros(len(old), bool)
-    report = _report(crosswalk, dimension, chosen, old, used, mapping, equal, w is not None)
+    report = _report(
+        crosswalk, dimension, chosen, old, used, mapping, equal, w is not None, kept, new
+    )
     if dimension == "industry":
         out = Panel(
             years=panel.years,
@@ -460,9 +531,12 @@ def _report(
     mapping: Mapping[str, list[str]],
     equal: list[str],
     weighted: bool,
+    kept: set[str],
+    labels: list[str],
 ) -> CrosswalkReport:
     present = [c for c, u in zip(old, used, strict=True) if u]
-    unknown = [c for c in present if c not in mapping]
+    gone = set(crosswalk.discontinued)
+    unknown = [c for c in present if c not in mapping and c not in kept and c not in gone]
     known = [c for c in present if c in mapping]
     sources_of: dict[str, list[str]] = {}
     for c in known:
@@ -490,6 +564,9 @@ def _report(
         unknown=tuple(unknown),
         equal_shares=tuple(c for c in equal if c in split),
         weighted=weighted,
+        discontinued=tuple(c for c in present if c in gone and c not in mapping and c not in kept),
+        new=tuple(sorted(set(crosswalk.new) & set(labels))),
+        kept=tuple(c for c in present if c in kept),
     )
 
 
@@ -502,15 +579,18 @@ def harmonise(
     crosswalks: Iterable[Crosswalk],
     dimension: str = "industry",
     weights: Mapping[str, float] | pd.Series | None = None,
+    keep: Iterable[str] = (),
 ) -> tuple[Panel, list[CrosswalkReport]]:
     """Bring a panel whose years use different editions onto the ``target`` edition.
 
     ``edition_of`` gives each year's edition (a function or a mapping); ``crosswalks`` are the
     available steps, each with ``from_edition`` and ``to_edition`` set; a chain of steps (e.g.
     2012→2017→2022) is composed with :meth:`Crosswalk.then` and applied once to the years of
-    that edition. Returns the panel and one report per converted edition.
+    that edition. Codes in ``keep`` are never recoded (see :func:`apply_crosswalk`). Returns
+    the panel and one report per converted edition.
     """
     steps = {(c.from_edition, c.to_edition): c for c in crosswalks}
+    keep = tuple(keep)
     find = edition_of.__getitem__ if isinstance(edition_of, Mapping) else edition_of
     by_edition: dict[str, list[int]] = {}
     for y in panel.years:
@@ -529,7 +609,7 @@ def harmonise(
         for step in chain[1:]:
             walk = walk.then(step)
         panel, report = apply_crosswalk(
-            panel, walk, dimension=dimension, years=years, weights=weights
+            panel, walk, dimension=dimension, years=years, weights=weights, keep=keep
         )
         reports.append(report)
     return panel, reports
@@ -568,4 +648,43 @@ def harmonise_naics(
     ]
     return harmonise(
         panel, target=target, edition_of=naics_edition, crosswalks=steps, weights=weights
+    )
+
+
+def harmonise_nuts(
+    panel: Panel,
+    target: str = "2021",
+    *,
+    weights: Mapping[str, float] | pd.Series | None = None,
+    path: str | Path | None = None,
+    cache_dir: str | Path | None = None,
+) -> tuple[Panel, list[CrosswalkReport]]:
+    """NUTS regions of each year (:func:`nuts_version`: up to 2020 NUTS 2016, 2021–2023 NUTS 2021,
+    from 2024 NUTS 2024, as Eurostat publishes regional SBS) recoded to one version (default
+    2021, or 2024) with Eurostat's NUTS change tables (``nuts-2016-2021``, ``nuts-2021-2024``,
+    read from ``path`` or the cache). The panel's aggregate regions (``EU27_2020``, countries…)
+    are kept as they are and stay aggregates. Regions the table discontinues without a
+    successor are kept under their old code; the reports list them, and the new regions.
+    Going back to an older version is not supported."""
+    goal = "".join(ch for ch in str(target) if ch.isdigit())
+    if goal not in NUTS_VERSIONS:
+        raise ValueError(f"unknown NUTS version {target!r}; choose {', '.join(NUTS_VERSIONS)}")
+    versions = {nuts_version(y) for y in panel.years}
+    later = sorted(v for v in versions if int(v) > int(goal))
+    if later:
+        raise ValueError(
+            f"the panel has years in NUTS {', '.join(later)}, later than the target NUTS {goal}; "
+            "going back to an older NUTS version is not supported"
+        )
+    names = {"2016": "nuts-2016-2021", "2021": "nuts-2021-2024"}
+    needed = [n for v, n in names.items() if int(v) < int(goal) and min(versions) <= v]
+    steps = [load_crosswalk(n, path=path, cache_dir=cache_dir) for n in needed]
+    return harmonise(
+        panel,
+        target=goal,
+        edition_of=nuts_version,
+        crosswalks=steps,
+        dimension="region",
+        weights=weights,
+        keep=panel.aggregates,
     )

@@ -8,8 +8,9 @@ size and SHA-256 of each file in ``manifest.json`` at the top of the cache. With
 it is not cached.
 
 Downloads use only the standard library (``urllib.request``). The Census Bureau publishes the
-NAICS code lists and concordances only as Excel workbooks: converting them needs ``openpyxl``
-(``.xlsx``) and, for the 2012 code list, ``xlrd`` (``.xls``), imported when needed.
+NAICS code lists and concordances only as Excel workbooks, and Eurostat its NUTS change tables:
+converting them needs ``openpyxl`` (``.xlsx``) and, for the 2012 NAICS code list, ``xlrd``
+(``.xls``), imported when needed.
 ``base_url=`` or the environment variable ``CLUSTERATLAS_FETCH_BASE`` replaces the scheme and
 host of every official address (the path is kept), which points the functions at a mirror or,
 in tests, at a local server.
@@ -41,6 +42,7 @@ __all__ = [
     "CBP_LEVELS",
     "CLASSIFICATION_SOURCES",
     "EUROSTAT_FORMATS",
+    "NUTS_CHANGE_SOURCES",
     "WORKBOOK_SOURCES",
     "FetchError",
     "MissingReaderError",
@@ -82,6 +84,18 @@ WORKBOOK_SOURCES = {
     "naics_2017.csv": f"{CENSUS_NAICS}/2017NAICS/2-6%20digit_2017_Codes.xlsx",
     "naics_2012_2017.csv": f"{CENSUS_NAICS}/concordances/2012_to_2017_NAICS.xlsx",
     "naics_2017_2022.csv": f"{CENSUS_NAICS}/concordances/2017_to_2022_NAICS.xlsx",
+}
+EUROSTAT_NUTS_HISTORY = "https://ec.europa.eu/eurostat/documents/345175/629341"
+#: Eurostat's NUTS change tables (workbooks on https://ec.europa.eu/eurostat/web/nuts/history):
+#: file -> source address. Fetched on a best-effort basis, like :data:`WORKBOOK_SOURCES`.
+NUTS_CHANGE_SOURCES = {
+    "nuts_2016_2021.csv": f"{EUROSTAT_NUTS_HISTORY}/NUTS2016-NUTS2021.xlsx",
+    "nuts_2021_2024.csv": f"{EUROSTAT_NUTS_HISTORY}/NUTS2021-NUTS2024.xlsx",
+}
+#: file -> (the sheet that lists every region with its old and new code, old year, new year)
+NUTS_CHANGE_SHEETS = {
+    "nuts_2016_2021.csv": ("Changes detailed NUTS 2016-2021", "2016", "2021"),
+    "nuts_2021_2024.csv": ("NUTS2021- NUTS2024", "2021", "2024"),
 }
 #: every file ``fetch classifications --from`` copies (code lists and crosswalks)
 CLASSIFICATION_FILES = tuple(
@@ -318,7 +332,9 @@ def fetch_classifications(
     them: NUTS 2016, 2021 and 2024 from GISCO and the US states and 2020 counties from the Census
     Bureau (:data:`CLASSIFICATION_SOURCES`; a failure is an error), then the Census Bureau's NAICS
     2012 and 2017 code lists and the 2012→2017 and 2017→2022 concordances
-    (:data:`WORKBOOK_SOURCES`, Excel workbooks). A workbook that cannot be had (HTTP error,
+    (:data:`WORKBOOK_SOURCES`, Excel workbooks), then Eurostat's NUTS 2016→2021 and 2021→2024
+    change tables (:data:`NUTS_CHANGE_SOURCES`, workbooks converted to
+    ``from_code,to_code,change``). A workbook that cannot be had (HTTP error,
     not cached with ``offline``, or for the 2012 ``.xls`` file no ``xlrd``) is skipped with a
     logged warning, so that the other lists are still fetched; a workbook whose layout is not
     the expected one is an error. NACE has no such download: copy it with ``source``. The
@@ -344,7 +360,7 @@ def fetch_classifications(
             base_url=base_url,
         )
         out[name] = target
-    for name, official in WORKBOOK_SOURCES.items():
+    for name, official in {**WORKBOOK_SOURCES, **NUTS_CHANGE_SOURCES}.items():
         try:
             out[name] = _convert_official(
                 name,
@@ -389,10 +405,10 @@ def _convert_official(
             refresh=refresh,
         )
     except FetchError as exc:
-        if name in WORKBOOK_SOURCES:
+        if name in WORKBOOK_SOURCES or name in NUTS_CHANGE_SOURCES:
             raise _UnavailableError(str(exc)) from None
         raise
-    converter = _CONVERTERS["nuts" if name.startswith("nuts") else name]
+    converter = _CONVERTERS.get(name) or _CONVERTERS["nuts"]
     rows = converter(raw)
     _write_csv(target, rows)
     base = cache_dir()
@@ -563,8 +579,9 @@ def _county_rows(path: Path) -> list[dict[str, str]]:
 
 
 # ---------------------------------------------------------------------- workbooks
-def _sheet_rows(path: Path) -> list[tuple[object, ...]]:
-    """The cell values of the first sheet of an ``.xlsx`` (openpyxl) or ``.xls`` (xlrd) file."""
+def _sheet_rows(path: Path, sheet: str | None = None) -> list[tuple[object, ...]]:
+    """The cell values of one sheet of an ``.xlsx`` (openpyxl) or ``.xls`` (xlrd) file: the first
+    one, or the one named ``sheet`` (see :func:`_pick_sheet`)."""
     if path.suffix.lower() == ".xls":
         try:
             import xlrd  # type: ignore[import-untyped]
@@ -575,8 +592,10 @@ def _sheet_rows(path: Path) -> list[tuple[object, ...]]:
             ) from None
         try:
             book = xlrd.open_workbook(str(path))
-            sheet = book.sheet_by_index(0)
-            return [tuple(sheet.row_values(i)) for i in range(sheet.nrows)]
+            names = book.sheet_names()
+            index = 0 if sheet is None else names.index(_pick_sheet(names, sheet, path.name))
+            xsheet = book.sheet_by_index(index)
+            return [tuple(xsheet.row_values(i)) for i in range(xsheet.nrows)]
         except xlrd.XLRDError as exc:
             raise FetchError(f"{path.name}: not a readable .xls workbook ({exc})") from None
     try:
@@ -592,11 +611,36 @@ def _sheet_rows(path: Path) -> list[tuple[object, ...]]:
     except Exception as exc:  # noqa: BLE001 - openpyxl raises many types for a bad file
         raise FetchError(f"{path.name}: not a readable .xlsx workbook ({exc})") from None
     try:
-        sheet = book.worksheets[0]
-        sheet.reset_dimensions()  # some writers store a wrong sheet size; read every row
-        return [tuple(row) for row in sheet.iter_rows(values_only=True)]
+        if sheet is None:
+            ws = book.worksheets[0]
+        else:
+            ws = book[_pick_sheet(book.sheetnames, sheet, path.name)]
+        ws.reset_dimensions()  # some writers store a wrong sheet size; read every row
+        return [tuple(row) for row in ws.iter_rows(values_only=True)]
     finally:
         book.close()
+
+
+def _sheet_key(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "", name.lower())
+
+
+def _pick_sheet(names: list[str], wanted: str, file: str) -> str:
+    """The sheet called ``wanted``, compared leniently (case, spaces, dashes); else the only
+    sheet whose name holds all the numbers of ``wanted`` (e.g. both years of a change table)."""
+    for name in names:
+        if _sheet_key(name) == _sheet_key(wanted):
+            return name
+    numbers = re.findall(r"\d+", wanted)
+    if numbers:
+        found = [n for n in names if all(x in re.findall(r"\d+", n) for x in numbers)]
+        if len(found) == 1:
+            return found[0]
+    raise FetchError(
+        f"{file}: no sheet {wanted!r} (its sheets: {', '.join(map(repr, names))}); the official "
+        "file's layout may have changed (copy a converted file with "
+        "`clusteratlas fetch classifications --from DIR`)"
+    )
 
 
 def _cell(value: object) -> str:
@@ -610,8 +654,9 @@ def _cell(value: object) -> str:
 
 
 def _words(header: str) -> set[str]:
-    """The words of a header before any parenthesis, lower case (``2017 NAICS US   Code``)."""
-    return set(re.findall(r"[a-z0-9]+", header.split("(")[0].lower()))
+    """The words of a header before any parenthesis, lower case, with letters and digits apart
+    (``2017 NAICS US   Code``, ``CODE 2016`` and ``Code2016`` alike)."""
+    return set(re.findall(r"[a-z]+|[0-9]+", header.split("(")[0].lower()))
 
 
 def _find_header(
@@ -688,6 +733,52 @@ def _naics_concordance(source: str, target: str) -> Callable[[Path], list[dict[s
     return convert
 
 
+_NUTS_CODE = re.compile(r"[A-Z]{2}[A-Z0-9]{0,3}")
+
+
+def _nuts_changes(name: str) -> Callable[[Path], list[dict[str, str]]]:
+    """A Eurostat NUTS change table ``NUTS<old>-NUTS<new>.xlsx``: its sheet that lists every
+    region (:data:`NUTS_CHANGE_SHEETS`), whose header row has ``Code <old>``, ``Code <new>``, the
+    country, the three NUTS level names and ``Change``, becomes ``from_code, to_code, change``,
+    one row per distinct pair in the file's order. A region without a new code (discontinued)
+    or without an old code (new) keeps an empty side; rows with no code (notes) are left out."""
+    sheet, old, new = NUTS_CHANGE_SHEETS[name]
+
+    def convert(path: Path) -> list[dict[str, str]]:
+        rows = _sheet_rows(path, sheet)
+        wanted = {"from_code": f"Code {old}", "to_code": f"Code {new}"}
+        head, cols = _find_header(rows, wanted, f"{path.name}, sheet {sheet!r}")
+        change = _change_column(rows[head], set(cols.values()))
+        out, seen = [], set()
+        for row in rows[head + 1 :]:
+            cells = [_cell(v) for v in row]
+            a, b = (cells[cols[k]] if cols[k] < len(cells) else "" for k in wanted)
+            if not (a or b) or any(c and not _NUTS_CODE.fullmatch(c) for c in (a, b)):
+                continue  # blank lines, notes
+            if (a, b) in seen:
+                continue
+            seen.add((a, b))
+            text = cells[change] if change is not None and change < len(cells) else ""
+            out.append({"from_code": a, "to_code": b, "change": text})
+        return out
+
+    return convert
+
+
+def _change_column(header: tuple[object, ...], taken: set[int]) -> int | None:
+    """The ``Change`` column of a NUTS change table (not ``Change comments``), if any."""
+    words = {j: _words(_cell(v)) for j, v in enumerate(header) if j not in taken}
+    for test in (
+        lambda w: w == {"change"},
+        lambda w: "change" in w and "comments" not in w and "comment" not in w,
+        lambda w: "change" in w or "changes" in w,
+    ):
+        found = [j for j, w in words.items() if test(w)]
+        if found:
+            return found[0]
+    return None
+
+
 _CONVERTERS: dict[str, Callable[[Path], list[dict[str, str]]]] = {
     "nuts": _nuts_rows,
     "us_states.csv": _state_rows,
@@ -696,4 +787,6 @@ _CONVERTERS: dict[str, Callable[[Path], list[dict[str, str]]]] = {
     "naics_2017.csv": _naics_code_rows,
     "naics_2012_2017.csv": _naics_concordance("2012", "2017"),
     "naics_2017_2022.csv": _naics_concordance("2017", "2022"),
+    "nuts_2016_2021.csv": _nuts_changes("nuts_2016_2021.csv"),
+    "nuts_2021_2024.csv": _nuts_changes("nuts_2021_2024.csv"),
 }
