@@ -157,3 +157,40 @@ def test_clusters_roll_up_of_eurostat_regions_never_counts_an_aggregate_twice(tm
     assert employment[("DE1", "C10")] == 300
     assert employment[("FR1", "C10")] == 150
     assert sorted(set(table["region"])) == ["DE1", "FR1"]
+
+
+def test_clusters_joins_eurostat_tables_across_nuts_versions(tmp_path, monkeypatch):
+    # a NUTS 2016 → 2021 change table in the cache: FR10 recoded (made up for the test)
+    cache = tmp_path / "cache" / "classifications"
+    cache.mkdir(parents=True)
+    (cache / "nuts_2016_2021.csv").write_text(
+        "from_code,to_code,change\nDE11,DE11,\nDE12,DE12,\nFR10,FR1Z,recoded\n"
+    )
+    monkeypatch.setenv("CLUSTERATLAS_CACHE", str(tmp_path / "cache"))
+    newer = tmp_path / "sbs_r_nuts2021.tsv"
+    newer.write_text(
+        (GOLDEN / "sources" / "eurostat" / "sbs_r_nuts2021.tsv").read_text().replace("FR10", "FR1Z")
+    )
+    out = tmp_path / "clusters.csv"
+
+    result = CliRunner().invoke(
+        app,
+        [
+            "clusters",
+            str(EUROSTAT),
+            str(newer),
+            "--nuts-version",
+            "2021",
+            "--reference-region",
+            "EU27_2020",
+            "--out",
+            str(out),
+        ],
+    )
+
+    assert result.exit_code == 0, result.output
+    assert "nuts-2016-2021 applied to the region codes of 2015–2016" in result.stderr
+    table = pd.read_csv(out, dtype={"region": str, "cluster": str}, keep_default_na=False)
+    assert "FR10" not in set(table["region"])
+    fr = table[(table["region"] == "FR1Z") & (table["cluster"] == "C10")]
+    assert fr[["year", "employment"]].values.tolist()[:2] == [[2015, 140.0], [2016, 150.0]]
