@@ -34,10 +34,38 @@ from clusteratlas.observatory.panel import (
 )
 from clusteratlas.observatory.quantiles import masked_percentiles
 from clusteratlas.observatory.registry import REGISTRY, IndicatorSpec
+from clusteratlas.observatory.relatedness import (
+    ENTRY_EXIT_COLUMNS,
+    MENTOR_COLUMNS,
+    OPPORTUNITY_COLUMNS,
+    OPPORTUNITY_QUADRANTS,
+    PEER_COLUMNS,
+    QUADRANT_READINGS,
+    REGRESSION_COLUMNS,
+    EntryExitResult,
+    entry_exit,
+    mentors,
+    opportunities,
+    peers,
+    similarity_matrix,
+)
 from clusteratlas.observatory.shiftshare import SHIFTSHARE_COLUMNS, shift_share
 
 __all__ = [
     "CLUSTER_COLUMNS",
+    "ENTRY_EXIT_COLUMNS",
+    "MENTOR_COLUMNS",
+    "OPPORTUNITY_COLUMNS",
+    "OPPORTUNITY_QUADRANTS",
+    "PEER_COLUMNS",
+    "QUADRANT_READINGS",
+    "REGRESSION_COLUMNS",
+    "EntryExitResult",
+    "entry_exit",
+    "mentors",
+    "opportunities",
+    "peers",
+    "similarity_matrix",
     "DYNAMICS_COLUMNS",
     "INDUSTRY_COLUMNS",
     "QUADRANTS",
