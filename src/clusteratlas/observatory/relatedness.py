@@ -820,7 +820,8 @@ def _lpm(
     e = target - X @ beta
     meat = (X * (e**2)[:, None]).T @ X
     V = n / (n - k) * (XtX_inv @ meat @ XtX_inv)
-    se = np.sqrt(np.diag(V))
+    # a perfect fit leaves rounding-level negative variances: they are zero
+    se = np.sqrt(np.clip(np.diag(V), 0.0, None))
     with np.errstate(divide="ignore", invalid="ignore"):
         t = beta / se
     p = 2.0 * stats.t.sf(np.abs(t), df=n - k)
