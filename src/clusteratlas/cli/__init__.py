@@ -262,7 +262,7 @@ def _progress(description: str, *, download: bool = False) -> Iterator[Callable[
 def _load(
     panel_paths: list[Path],
     definitions_path: Path | None,
-    out: Path,
+    out: Path | None,
     *,
     source: str | None = None,
     source_options: list[str] | None = None,
@@ -282,7 +282,8 @@ def _load(
     from clusteratlas.sources import open_panel, read_definitions
     from clusteratlas.sources.hierarchies import roll_up
 
-    check_output(out)
+    if out is not None:
+        check_output(out)
     options = _parse_options(source_options or [])
     names = ", ".join(map(str, panel_paths))
     with err.status(f"reading {names}", spinner="dots") if err.is_terminal else _null():
@@ -700,3 +701,5 @@ def main() -> None:
 from clusteratlas.cli.fetch import fetch_app  # noqa: E402 - uses _errors and err above
 
 app.add_typer(fetch_app, name="fetch")
+
+import clusteratlas.cli.complexity  # noqa: E402, F401 - registers its commands on `app`

@@ -14,6 +14,14 @@ from clusteratlas.observatory.clusters import (
     cluster_table,
     iter_cluster_years,
 )
+from clusteratlas.observatory.complexity import (
+    COMPLEXITY_COLUMNS,
+    FITNESS_COLUMNS,
+    ComplexityError,
+    ComplexityYear,
+    complexity_table,
+    complexity_years,
+)
 from clusteratlas.observatory.definitions import (
     ClusterDefinitions,
     DefinitionsError,
@@ -53,6 +61,12 @@ from clusteratlas.observatory.shiftshare import SHIFTSHARE_COLUMNS, shift_share
 
 __all__ = [
     "CLUSTER_COLUMNS",
+    "COMPLEXITY_COLUMNS",
+    "FITNESS_COLUMNS",
+    "ComplexityError",
+    "ComplexityYear",
+    "complexity_table",
+    "complexity_years",
     "ENTRY_EXIT_COLUMNS",
     "MENTOR_COLUMNS",
     "OPPORTUNITY_COLUMNS",

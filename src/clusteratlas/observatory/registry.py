@@ -20,6 +20,7 @@ class IndicatorSpec:
 
 
 _DPS = "Delgado, Porter & Stern (2016), J. Econ. Geogr. 16(1)"
+_ATLAS = "Hidalgo et al. (2007), Science 317; Hausmann et al. (2014), Atlas of Complexity"
 _ECO = "European Cluster Observatory star methodology (Ketels & Protsiv 2014)"
 
 REGISTRY: dict[str, IndicatorSpec] = {
@@ -201,6 +202,94 @@ REGISTRY: dict[str, IndicatorSpec] = {
             "index",
             "localisation",
             "Ellison & Glaeser (1997), JPE 105(5)",
+        ),
+        IndicatorSpec(
+            "rca",
+            "complexity",
+            "revealed comparative advantage: the location quotient of employment",
+            "index",
+            "complexity",
+            "Hidalgo & Hausmann (2009), PNAS 106(26)",
+        ),
+        IndicatorSpec(
+            "mcp",
+            "complexity",
+            "presence: rca ≥ threshold (default 1)",
+            "bool",
+            "complexity",
+            "Hidalgo & Hausmann (2009), PNAS 106(26)",
+        ),
+        IndicatorSpec(
+            "diversity",
+            "complexity",
+            "number of industries the region is specialised in",
+            "count",
+            "complexity",
+            "Hidalgo & Hausmann (2009), PNAS 106(26)",
+        ),
+        IndicatorSpec(
+            "ubiquity",
+            "complexity",
+            "number of regions specialised in the industry",
+            "count",
+            "complexity",
+            "Hidalgo & Hausmann (2009), PNAS 106(26)",
+        ),
+        IndicatorSpec(
+            "eci",
+            "complexity",
+            "economic complexity index of the region (standardised)",
+            "index",
+            "complexity",
+            "Hidalgo & Hausmann (2009), PNAS 106(26)",
+        ),
+        IndicatorSpec(
+            "pci",
+            "complexity",
+            "product (industry) complexity index, on the ECI scale",
+            "index",
+            "complexity",
+            "Hidalgo & Hausmann (2009), PNAS 106(26)",
+        ),
+        IndicatorSpec(
+            "density",
+            "complexity",
+            "relatedness density of the region around the industry (0–1)",
+            "index",
+            "complexity",
+            _ATLAS,
+        ),
+        IndicatorSpec(
+            "coi",
+            "complexity",
+            "complexity outlook index of the region",
+            "index",
+            "complexity",
+            _ATLAS,
+        ),
+        IndicatorSpec(
+            "cog",
+            "complexity",
+            "complexity outlook gain of the region from the industry",
+            "index",
+            "complexity",
+            _ATLAS,
+        ),
+        IndicatorSpec(
+            "fitness",
+            "complexity",
+            "fitness of the region (Tacchella et al. 2012)",
+            "index",
+            "complexity",
+            "Tacchella et al. (2012), Sci. Rep. 2",
+        ),
+        IndicatorSpec(
+            "product_complexity",
+            "complexity",
+            "complexity of the industry (Tacchella et al. 2012)",
+            "index",
+            "complexity",
+            "Tacchella et al. (2012), Sci. Rep. 2",
         ),
     ]
 }
