@@ -29,7 +29,9 @@ A worked example (4 regions A–D × 3 industries x, y, z)::
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Literal
 
@@ -37,6 +39,7 @@ import numpy as np
 import pandas as pd
 from scipy import linalg, sparse
 from scipy.sparse.csgraph import connected_components
+from threadpoolctl import threadpool_limits
 
 from clusteratlas.observatory.clusters import StarRules, StrongRules, _by_cluster, _setup
 from clusteratlas.observatory.definitions import ClusterDefinitions
@@ -434,6 +437,9 @@ def complexity_years(
 ) -> Iterator[ComplexityYear]:
     """Complexity indicators year by year (see :func:`complexity_table` for the arguments).
 
+    Two years are computed at a time on two threads, each with a one-thread BLAS; while the
+    generator is being iterated, BLAS in the calling thread is limited to one thread too.
+
     Raises
     ------
     ComplexityError
@@ -458,14 +464,15 @@ def complexity_years(
         else None
     )
     every = len(s.rows) == len(panel.regions)
-    for y in report:
+
+    def one_year(y: int) -> ComplexityYear:
         X = _by_cluster(s, "employment", y)
         E = X.toarray() if every else X[s.rows].toarray()
         reference = None
         if s.ref is not None:
             ref_row = X[[s.ref]].toarray().ravel()
             reference = (ref_row, float(ref_row.sum()))
-        yield _compute_year(
+        return _compute_year(
             E,
             y,
             regions,
@@ -477,7 +484,21 @@ def complexity_years(
             population=None if pops is None else pops[y][0],
             rpop_threshold=rpop_threshold,
         )
-        del E, X  # before the next year is read
+
+    # Years are independent: two are computed at once on two threads (numpy releases the GIL),
+    # each with a one-thread BLAS. On two cores that beats one year at a time with a
+    # two-thread BLAS, whose second thread slows these mid-sized products and eigen-solves
+    # down (measured with benchmarks/complexity.py). At most two years are held in memory
+    # besides the one being handed back.
+    workers = max(1, min(2, len(report)))
+    with threadpool_limits(limits=1, user_api="blas"), ThreadPoolExecutor(workers) as pool:
+        pending: deque[Future[ComplexityYear]] = deque()
+        for y in report:
+            pending.append(pool.submit(one_year, y))
+            if len(pending) >= workers:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
 
 
 def complexity_table(
@@ -565,8 +586,8 @@ class _Columns:
     CELLS = ("employment", "rca", "density", "cog")
     REGION = ("eci", "coi")
     #: stored as float32 to keep the 3,200 × 1,000 × 10-year table within 3 GB: density lies in
-    #: [0, 1] and ECI and COI are z-scores, so the rounding (relative 6e-8) stays far below
-    #: 1e-6 in absolute terms; ComplexityYear keeps them in float64
+    #: [0, 1] and ECI, PCI and COI are z-scores (PCI on ECI's scale), so the rounding (relative
+    #: 6e-8) stays far below 1e-6 in absolute terms; ComplexityYear keeps them in float64
     SINGLE = ("density", "eci", "coi")
 
     def __init__(self, n: int, n_r: int, n_i: int, fitness: bool, rpop: bool) -> None:
@@ -574,13 +595,13 @@ class _Columns:
         self.fitness = fitness
         self.rpop = rpop
         self.columns: dict[str, np.ndarray] = {
-            "year": np.empty(n, np.int32),
+            "year": np.empty(n, np.int16),
             "r": np.empty(n, np.int16 if n_r < 2**15 else np.int32),
             "i": np.empty(n, np.int16 if n_i < 2**15 else np.int32),
             "mcp": np.empty(n, bool),
             "diversity": np.empty(n, np.int16 if n_i < 2**15 else np.int32),
             "ubiquity": np.empty(n, np.int16 if n_r < 2**15 else np.int32),
-            "pci": np.empty(n, np.float64),
+            "pci": np.empty(n, np.float32),
         }
         for name in self.CELLS + self.REGION:
             self.columns[name] = np.empty(n, np.float32 if name in self.SINGLE else np.float64)
