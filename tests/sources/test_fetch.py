@@ -6,13 +6,13 @@ import gzip
 import hashlib
 import http.server
 import json
-import threading
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from local_http import local_server, point_cache
 
 from clusteratlas.sources import fetch
 from clusteratlas.sources.classifications import load_code_list
@@ -68,24 +68,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
 @pytest.fixture
 def server() -> Iterator[tuple[str, list[str]]]:
     """A local server on 127.0.0.1; yields its base URL and the list of requested paths."""
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    httpd.requests = []  # type: ignore[attr-defined]
-    thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}", httpd.requests  # type: ignore[attr-defined]
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join(timeout=5)
+    with local_server(Handler) as running:
+        yield running
 
 
 @pytest.fixture
 def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, server) -> Path:
-    root = tmp_path / "cache"
-    monkeypatch.setenv("CLUSTERATLAS_CACHE", str(root))
-    monkeypatch.setenv("CLUSTERATLAS_FETCH_BASE", server[0])
-    return root
+    return point_cache(monkeypatch, tmp_path / "cache", server[0])
 
 
 # ---------------------------------------------------------------------- addresses

@@ -11,13 +11,13 @@ import http.server
 import logging
 import shutil
 import sys
-import threading
 import urllib.parse
 from collections.abc import Iterator
 from functools import partial
 from pathlib import Path
 
 import pytest
+from local_http import local_server, point_cache
 
 from clusteratlas.sources.classifications import load_code_list
 from clusteratlas.sources.crosswalk import load_crosswalk
@@ -148,26 +148,13 @@ def served(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def server(served: Path) -> Iterator[tuple[str, list[str]]]:
-    httpd = http.server.ThreadingHTTPServer(
-        ("127.0.0.1", 0), partial(Handler, directory=str(served))
-    )
-    httpd.requests = []  # type: ignore[attr-defined]
-    thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}", httpd.requests  # type: ignore[attr-defined]
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join(timeout=5)
+    with local_server(partial(Handler, directory=str(served))) as running:
+        yield running
 
 
 @pytest.fixture
 def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, server) -> Path:
-    root = tmp_path / "cache"
-    monkeypatch.setenv("CLUSTERATLAS_CACHE", str(root))
-    monkeypatch.setenv("CLUSTERATLAS_FETCH_BASE", server[0])
-    return root
+    return point_cache(monkeypatch, tmp_path / "cache", server[0])
 
 
 # ---------------------------------------------------------------------- addresses

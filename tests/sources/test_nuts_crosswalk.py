@@ -14,7 +14,6 @@ import csv
 import http.server
 import logging
 import shutil
-import threading
 import urllib.parse
 from collections.abc import Iterator
 from functools import partial
@@ -22,6 +21,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from local_http import local_server, point_cache
 
 from clusteratlas.observatory.panel import Panel
 from clusteratlas.sources.crosswalk import (
@@ -156,20 +156,8 @@ def served(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, served: Path) -> Iterator[Path]:
-    httpd = http.server.ThreadingHTTPServer(
-        ("127.0.0.1", 0), partial(Handler, directory=str(served))
-    )
-    thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    root = tmp_path / "cache"
-    monkeypatch.setenv("CLUSTERATLAS_CACHE", str(root))
-    monkeypatch.setenv("CLUSTERATLAS_FETCH_BASE", f"http://127.0.0.1:{httpd.server_address[1]}")
-    try:
-        yield root
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join(timeout=5)
+    with local_server(partial(Handler, directory=str(served))) as (url, _):
+        yield point_cache(monkeypatch, tmp_path / "cache", url)
 
 
 # ---------------------------------------------------------------------- download and conversion
