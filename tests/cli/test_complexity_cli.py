@@ -92,7 +92,18 @@ def test_mentors_with_a_user_indicator(inputs, tmp_path):
     )
     out = tmp_path / "mentors.csv"
 
-    result = run("mentors", panel, "-d", defs, "--indicator", indicator, "--out", out)
+    result = run(
+        "mentors",
+        panel,
+        "-d",
+        defs,
+        "--indicators",
+        indicator,
+        "--indicator",
+        "rd_intensity",
+        "--out",
+        out,
+    )
 
     assert result.exit_code == 0, result.output
     mentors = pd.read_csv(out)
@@ -122,3 +133,16 @@ def test_unknown_region_is_a_clear_error(inputs):
 
     assert result.exit_code == 3
     assert result.stderr.startswith("error: --region 'XX99' is not a ranked region of the panel")
+
+
+def test_mentors_unknown_indicator_column_is_a_clear_error(inputs, tmp_path):
+    panel, _ = inputs
+    indicator = tmp_path / "rd.csv"
+    indicator.write_text("region,rd_intensity\nDE11,1.5\n")
+
+    result = run("mentors", panel, "--indicators", indicator, "--indicator", "gdp")
+
+    assert result.exit_code == 3
+    assert result.stderr == (
+        f"error: {indicator}: needs the columns region and gdp (found: region, rd_intensity)\n"
+    )

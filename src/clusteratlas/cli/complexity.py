@@ -226,11 +226,18 @@ def mentors(
     year: YearOpt = None,
     reference_region: ReferenceOpt = None,
     indicator: Annotated[
-        Path | None,
+        str,
         typer.Option(
             "--indicator",
-            help="CSV with columns region and one indicator column (e.g. R&D "
-            "intensity); default: the economic complexity index.",
+            help="Region-level column to compare on: 'eci' (computed) or a column of the "
+            "--indicators file, such as R&D intensity.",
+        ),
+    ] = "eci",
+    indicators: Annotated[
+        Path | None,
+        typer.Option(
+            "--indicators",
+            help="CSV/Parquet with a column region and one or more indicator columns.",
         ),
     ] = None,
     region: Annotated[
@@ -264,21 +271,30 @@ def mentors(
             reference_region=reference_region,
         )
         cy = _one_year(panel, definitions, year, reference_region, 1.0)
-        if indicator is None:
+        if indicators is None:
+            if indicator != "eci":
+                raise _AbortError(
+                    f"--indicator {indicator!r} needs --indicators FILE holding "
+                    "that column (without a file only 'eci' is available)"
+                )
             values = pd.Series(cy.eci, index=cy.regions, name="eci")
         else:
-            frame, _ = read_table(indicator)
-            columns = [c for c in frame.columns if c != "region"]
-            if "region" not in frame.columns or len(columns) != 1:
+            frame, _ = read_table(indicators)
+            if "region" not in frame.columns or indicator not in frame.columns:
                 raise _AbortError(
-                    f"{indicator}: needs a column region and one indicator column "
+                    f"{indicators}: needs the columns region and {indicator} "
                     f"(found: {', '.join(frame.columns)})"
                 )
-            numbers = pd.to_numeric(frame[columns[0]], errors="coerce")
+            numbers = pd.to_numeric(frame[indicator], errors="coerce")
             if numbers.isna().any():
-                bad = frame.loc[numbers.isna(), columns[0]].iloc[0]
-                raise _AbortError(f"{indicator}, column {columns[0]!r}: {bad!r} is not a number")
-            values = pd.Series(numbers.to_numpy(), index=frame["region"], name=columns[0])
+                line = int(numbers.isna().to_numpy().argmax()) + 2
+                bad = frame.loc[numbers.isna(), indicator].iloc[0]
+                raise _AbortError(
+                    f"{indicators}, line {line}, column {indicator!r}: {bad!r} is not a number"
+                )
+            values = pd.Series(
+                numbers.to_numpy(), index=frame["region"].astype(str), name=indicator
+            )
         if region is not None:
             _check_region(cy, region)
         table = find(
