@@ -59,7 +59,7 @@ def test_demo_duckdb_file_holds_the_tables(demo):
         tables = {row[0] for row in con.execute("SHOW TABLES").fetchall()}
         n = con.execute("SELECT count(*) FROM clusters").fetchone()[0]
 
-    assert tables == {"clusters", "regions", "industries", "shiftshare", "panel"}
+    assert tables == {"clusters", "regions", "industries", "shiftshare", "complexity", "panel"}
     assert n == len(pd.read_csv(out / "clusters.csv"))
 
 
@@ -101,3 +101,15 @@ def test_demo_runs_on_a_given_file(demo, tmp_path):
         pd.read_csv(again / "clusters.csv"), pd.read_csv(out / "clusters.csv")
     )
     assert f"Data: {out / 'panel.csv'}" in (again / "summary.html").read_text(encoding="utf-8")
+
+
+def test_demo_summary_ranks_regions_by_complexity(demo):
+    out, _ = demo
+
+    html = (out / "summary.html").read_text(encoding="utf-8")
+    complexity = pd.read_csv(out / "complexity.csv")
+
+    top = complexity.groupby("region")["eci"].first().sort_values(ascending=False).index[0]
+    eci_table = html[html.index('<table id="eci">') :]
+    first_row = eci_table[eci_table.index("<tr><td>") :]
+    assert f"({top})" in first_row[: first_row.index("</tr>")]

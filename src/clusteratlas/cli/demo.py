@@ -11,7 +11,9 @@ from clusteratlas.cli.output import write_table, write_tables
 from clusteratlas.cli.summary import render_summary
 from clusteratlas.observatory import (
     ClusterDefinitions,
+    ComplexityError,
     cluster_table,
+    complexity_table,
     industry_indices,
     region_indices,
     shift_share,
@@ -71,14 +73,18 @@ def run_demo(
     console.print(f"panel: {panel!r}", markup=False)
     console.print(f"note: {definitions.unmapped(panel).describe()}", markup=False)
 
-    steps = ["clusters", "regions", "industries", "shiftshare"]
+    steps = ["clusters", "regions", "industries", "shiftshare", "complexity"]
     tables = {}
     with console.status("running the analysis") if console.is_terminal else _Null():
         tables["clusters"] = cluster_table(panel, definitions, base_year=first)
         tables["regions"] = region_indices(panel, definitions)
         tables["industries"] = industry_indices(panel, definitions)
         tables["shiftshare"] = shift_share(panel, definitions, base_year=first, year=last)
-    for name in steps:
+        try:
+            tables["complexity"] = complexity_table(panel, definitions, years=[last])
+        except ComplexityError as exc:  # say why, and carry on with the rest
+            console.print(f"note: no complexity table: {exc}", markup=False)
+    for name in [step for step in steps if step in tables]:
         files[name] = out / f"{name}.csv"
         write_table(tables[name], files[name])
     files["duckdb"] = out / "observatory.duckdb"

@@ -234,6 +234,39 @@ def render_summary(
     }
     three = cl_last[cl_last["stars"] == 3].sort_values("employment", ascending=False).head(20)
     unmapped = definitions.unmapped(panel)
+    complexity = tables.get("complexity")
+    eci_rows: list[dict[str, object]] = []
+    pci_rows: list[dict[str, object]] = []
+    if complexity is not None and len(complexity):
+        by_region = (
+            complexity.groupby("region", observed=True)[["eci", "diversity"]]
+            .first()
+            .sort_values("eci", ascending=False)
+        )
+        eci_rows = [
+            {"label": label(r), "eci": float(v.eci), "diversity": int(v.diversity)}
+            for r, v in by_region.head(10).iterrows()
+        ]
+        by_cluster = (
+            complexity.groupby("industry", observed=True)[["pci", "ubiquity"]]
+            .first()
+            .sort_values("pci", ascending=False)
+        )
+        cluster_names = dict(
+            zip(
+                definitions.clusters.index.astype(str),
+                definitions.clusters["cluster_name"],
+                strict=True,
+            )
+        )
+        pci_rows = [
+            {
+                "name": cluster_names.get(str(c), str(c)),
+                "pci": float(v.pci),
+                "ubiquity": int(v.ubiquity),
+            }
+            for c, v in by_cluster.head(10).iterrows()
+        ]
     env = Environment(
         loader=PackageLoader("clusteratlas.cli", "templates"),
         autoescape=select_autoescape(["html", "j2"]),
@@ -274,5 +307,7 @@ def render_summary(
         .head(10)
         .assign(label=lambda d: d["region"].map(label))
         .to_dict("records"),
+        eci_rows=eci_rows,
+        pci_rows=pci_rows,
         num=_num,
     )
