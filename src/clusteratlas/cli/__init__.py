@@ -703,3 +703,6 @@ from clusteratlas.cli.fetch import fetch_app  # noqa: E402 - uses _errors and er
 app.add_typer(fetch_app, name="fetch")
 
 import clusteratlas.cli.complexity  # noqa: E402, F401 - registers its commands on `app`
+from clusteratlas.cli.db import db_app  # noqa: E402 - uses _errors and err above
+
+app.add_typer(db_app, name="db")

@@ -1,0 +1,87 @@
+"""Who may do what: pure predicates on users and organisations (no database, no request).
+
+``user`` is None for an anonymous visitor; ``managers`` is the collection of user ids that
+manage the organisation. Only confirmed accounts may write. Domain verbs call these and raise
+:class:`~clusteratlas.collaboration.PermissionDenied`; the state checks (can a draft be
+published?) are the verbs' business, not the predicates'.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from clusteratlas.collaboration.models import Organisation, User
+
+__all__ = [
+    "can_create_organisation",
+    "can_edit_organisation",
+    "can_manage_managers",
+    "can_moderate",
+    "can_review_organisation",
+    "can_view_contacts",
+    "can_view_organisation",
+    "is_member",
+]
+
+
+def is_member(user: User | None) -> bool:
+    """A signed-in user with a confirmed e-mail address."""
+    return user is not None and user.confirmed_at is not None
+
+
+def can_view_contacts(user: User | None) -> bool:
+    """Contacts on profiles are shown to signed-in members only."""
+    return is_member(user)
+
+
+def can_moderate(user: User | None) -> bool:
+    """Moderators and administrators review submitted profiles."""
+    return (
+        user is not None
+        and user.confirmed_at is not None
+        and bool(user.is_moderator or user.is_admin)
+    )
+
+
+def can_create_organisation(user: User | None) -> bool:
+    return is_member(user)
+
+
+def can_edit_organisation(
+    user: User | None, organisation: Organisation, managers: Collection[int]
+) -> bool:
+    """The organisation's managers and administrators."""
+    return (
+        user is not None
+        and user.confirmed_at is not None
+        and (bool(user.is_admin) or user.id in managers)
+    )
+
+
+def can_manage_managers(
+    user: User | None, organisation: Organisation, managers: Collection[int]
+) -> bool:
+    """Who may add managers: whoever may edit the profile."""
+    return can_edit_organisation(user, organisation, managers)
+
+
+def can_review_organisation(
+    user: User | None, organisation: Organisation, managers: Collection[int]
+) -> bool:
+    """Publish or send back: a moderator who does not manage the organisation (no one reviews
+    their own profile), or an administrator."""
+    return (
+        user is not None and can_moderate(user) and (bool(user.is_admin) or user.id not in managers)
+    )
+
+
+def can_view_organisation(
+    user: User | None, organisation: Organisation, managers: Collection[int]
+) -> bool:
+    """Published profiles are public; others are seen by their managers, moderators and
+    administrators."""
+    if organisation.status == "published":  # OrganisationStatus is a StrEnum
+        return True
+    return can_edit_organisation(user, organisation, managers) or can_moderate(user)

@@ -1,0 +1,2 @@
+"""Collaboration tests. (A package, so that its conftest is ``collaboration.conftest`` and
+``from conftest import …`` elsewhere keeps finding tests/conftest.py.)"""
