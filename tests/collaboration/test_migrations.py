@@ -23,7 +23,7 @@ from collaboration.conftest import BACKENDS, fresh_database_url
 
 pytestmark = pytest.mark.integration
 
-TABLES = ["audit_log", "organisation_managers", "organisations", "users"]
+TABLES = ["api_tokens", "audit_log", "organisation_managers", "organisations", "users"]
 
 
 @pytest.fixture(params=BACKENDS)

@@ -706,3 +706,7 @@ import clusteratlas.cli.complexity  # noqa: E402, F401 - registers its commands 
 from clusteratlas.cli.db import db_app  # noqa: E402 - uses _errors and err above
 
 app.add_typer(db_app, name="db")
+
+from clusteratlas.cli.serve import serve  # noqa: E402 - uses _errors and err above
+
+app.command()(serve)

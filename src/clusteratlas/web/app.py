@@ -1,0 +1,88 @@
+"""The application factory: ``create_app(settings)`` builds a FastAPI app with its own engine.
+
+Nothing exists at import time. The engine and the session factory are built from the settings
+when the app is created (``make_engine`` does not connect) and the engine is disposed when the
+app shuts down (lifespan). Every response carries security headers; the OpenAPI document is at
+``/openapi.json``. The interactive documentation pages of FastAPI are switched off: they load
+scripts from a CDN, which the Content-Security-Policy forbids.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from clusteratlas import __version__
+from clusteratlas.collaboration.db import engine_from_settings, session_factory
+from clusteratlas.collaboration.settings import Settings, get_settings
+from clusteratlas.web.api import api_router
+from clusteratlas.web.api.errors import install_error_handlers
+
+__all__ = ["SECURITY_HEADERS", "SecurityHeadersMiddleware", "create_app"]
+
+SECURITY_HEADERS: dict[str, str] = {
+    "Content-Security-Policy": (
+        "default-src 'self'; base-uri 'self'; form-action 'self'; object-src 'none'; "
+        "frame-ancestors 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "strict-origin-when-cross-origin",
+    "X-Frame-Options": "DENY",
+    "Cross-Origin-Opener-Policy": "same-origin",
+}
+
+
+class SecurityHeadersMiddleware:
+    """Adds :data:`SECURITY_HEADERS` to every HTTP response (a header the route set wins)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self._headers = [(k.lower().encode(), v.encode()) for k, v in SECURITY_HEADERS.items()]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                present = {name.lower() for name, _ in headers}
+                headers.extend(h for h in self._headers if h[0] not in present)
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """The web application for ``settings`` (default: :func:`get_settings`, the environment)."""
+    settings = settings if settings is not None else get_settings()
+    engine = engine_from_settings(settings)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            engine.dispose()
+
+    app = FastAPI(
+        title="Cluster Atlas",
+        version=__version__,
+        summary="Collaboration platform of Cluster Atlas: accounts and organisation profiles.",
+        lifespan=lifespan,
+        openapi_url="/openapi.json",
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessions = session_factory(engine)
+    install_error_handlers(app)
+    app.include_router(api_router)
+    app.add_middleware(SecurityHeadersMiddleware)
+    return app
