@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: all install system demo test lint bench clean
+.PHONY: all install static system demo test lint bench clean
 
 all: install
 
@@ -16,7 +16,28 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-install: $(STAMP)
+install: $(STAMP) static
+
+# Front-end assets of the web pages, from npm (package.json, pinned in package-lock.json), never
+# from a CDN and never committed: `npm ci` when node_modules is older than the lock file, then
+# htmx is copied to where the app serves it (/static/vendor/htmx.min.js).
+NPM_STAMP := node_modules/.clusteratlas-installed
+HTMX      := src/clusteratlas/web/static/vendor/htmx.min.js
+
+static: $(HTMX)
+
+$(NPM_STAMP): package.json package-lock.json
+	@if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then \
+	  echo "error: Node.js and npm are needed to install the web assets (htmx) from npm;" >&2; \
+	  echo "       install them (Debian: apt-get install nodejs npm), then run make again" >&2; \
+	  exit 1; \
+	fi
+	npm ci --no-audit --no-fund
+	touch $@
+
+$(HTMX): $(NPM_STAMP)
+	mkdir -p $(dir $@)
+	cp node_modules/htmx.org/dist/htmx.min.js $@
 
 # System packages the tests need: a PostgreSQL server for the collaboration tests (Debian's
 # `postgresql`), installed only when initdb is missing and we are root with apt-get; otherwise
@@ -27,8 +48,12 @@ system:
 	  echo "installing PostgreSQL (Debian package postgresql) for the database tests"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
 	fi
+	@if ! command -v npm >/dev/null 2>&1 && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "installing Node.js and npm (Debian packages) for the front-end assets"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null; \
+	fi
 
-demo: install
+demo: system install
 	$(BIN)/clusteratlas demo --out demo-output
 
 test: system install lint
@@ -42,4 +67,4 @@ bench: install
 	$(BIN)/python benchmarks/observatory.py
 
 clean:
-	rm -rf $(VENV) demo-output test-artifacts .pytest_cache
+	rm -rf $(VENV) demo-output test-artifacts .pytest_cache node_modules src/clusteratlas/web/static/vendor

@@ -5,14 +5,23 @@ when the app is created (``make_engine`` does not connect) and the engine is dis
 app shuts down (lifespan). Every response carries security headers; the OpenAPI document is at
 ``/openapi.json``. The interactive documentation pages of FastAPI are switched off: they load
 scripts from a CDN, which the Content-Security-Policy forbids.
+
+The server-rendered pages (``pages/``, Jinja2 templates in ``templates/``) share the app with
+the JSON API. Static files are served under ``/static/`` (``vendor/htmx.min.js`` is copied
+from npm by ``make static``). A signed session cookie carries the pages' sign-in and CSRF
+token; the API ignores it.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from clusteratlas import __version__
@@ -20,8 +29,21 @@ from clusteratlas.collaboration.db import engine_from_settings, session_factory
 from clusteratlas.collaboration.settings import Settings, get_settings
 from clusteratlas.web.api import api_router
 from clusteratlas.web.api.errors import install_error_handlers
+from clusteratlas.web.pages import pages_router
+from clusteratlas.web.pages.errors import install_page_error_handlers
+from clusteratlas.web.pages.sessions import SessionCookieMiddleware
 
-__all__ = ["SECURITY_HEADERS", "SecurityHeadersMiddleware", "create_app"]
+__all__ = [
+    "SECURITY_HEADERS",
+    "STATIC_DIR",
+    "TEMPLATES_DIR",
+    "SecurityHeadersMiddleware",
+    "create_app",
+]
+
+#: our CSS (committed) and ``vendor/`` (htmx, copied from npm by ``make static``)
+STATIC_DIR = Path(__file__).parent / "static"
+TEMPLATES_DIR = Path(__file__).parent / "templates"
 
 SECURITY_HEADERS: dict[str, str] = {
     "Content-Security-Policy": (
@@ -82,7 +104,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessions = session_factory(engine)
+    app.state.templates = Jinja2Templates(
+        env=Environment(
+            loader=FileSystemLoader(TEMPLATES_DIR),
+            autoescape=select_autoescape(default=True, default_for_string=True),
+            undefined=StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+    )
     install_error_handlers(app)
+    install_page_error_handlers(app)
     app.include_router(api_router)
+    app.include_router(pages_router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.add_middleware(SessionCookieMiddleware, secret_key=settings.secret_key.get_secret_value())
     app.add_middleware(SecurityHeadersMiddleware)
     return app

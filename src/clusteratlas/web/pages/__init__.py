@@ -1,0 +1,21 @@
+"""Server-rendered pages (Jinja2 templates in ``web/templates/``, htmx from ``/static/``).
+
+Routes are thin: they call the domain verbs and queries of :mod:`clusteratlas.collaboration`
+and render templates. Sessions and CSRF are in ``sessions.py``, the dependencies in
+``deps.py``, the HTML error pages in ``errors.py``.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from clusteratlas.web.pages.accounts import router as accounts_router
+from clusteratlas.web.pages.moderation import router as moderation_router
+from clusteratlas.web.pages.organisations import router as organisations_router
+
+__all__ = ["pages_router"]
+
+pages_router = APIRouter(include_in_schema=False)
+pages_router.include_router(accounts_router)
+pages_router.include_router(organisations_router)
+pages_router.include_router(moderation_router)
