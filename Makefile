@@ -41,7 +41,8 @@ $(HTMX): $(NPM_STAMP)
 
 # System packages the tests need: a PostgreSQL server for the collaboration tests (Debian's
 # `postgresql`), installed only when initdb is missing and we are root with apt-get; otherwise
-# nothing happens and those tests are skipped with a message.
+# nothing happens and those tests are skipped with a message. Likewise Debian's `chromium`
+# (/usr/bin/chromium) for the browser tests in tests/e2e (Playwright never downloads one).
 system:
 	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb >/dev/null 2>&1 \
 	    && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
@@ -51,6 +52,10 @@ system:
 	@if ! command -v npm >/dev/null 2>&1 && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	  echo "installing Node.js and npm (Debian packages) for the front-end assets"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null; \
+	fi
+	@if [ ! -x /usr/bin/chromium ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "installing Chromium (Debian package chromium) for the browser tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	fi
 
 demo: system install
