@@ -228,9 +228,22 @@ def _present_keys(s: _Setup, year: int) -> np.ndarray:
     return keys[values > 0]
 
 
-def _compute_year(s: _Setup, year: int, keys: np.ndarray | None = None) -> ClusterYear:
-    """All cluster indicators of one year, for ``keys`` (default: the cells with employment)."""
-    n_r, n_c = len(s.rows), len(s.clusters)
+@dataclass(frozen=True)
+class _Employment:
+    """One year's employment by cluster and the totals every indicator divides by."""
+
+    by_cluster: sparse.csr_array  # all regions × clusters
+    region_total: np.ndarray  # ranked regions, over all industries (in a cluster or not)
+    reference_cluster: np.ndarray  # reference economy by cluster
+    reference_total: float  # reference economy over all industries
+
+    def ranked(self, s: _Setup) -> np.ndarray:
+        """Dense ranked regions × clusters employment."""
+        E = self.by_cluster
+        return (E if len(s.rows) == E.shape[0] else E[s.rows]).toarray()
+
+
+def _employment(s: _Setup, year: int) -> _Employment:
     X = s.panel.matrix("employment", year)
     E_all = _by_cluster(s, "employment", year)
     total_all = np.asarray(X.sum(axis=1)).ravel()
@@ -242,6 +255,15 @@ def _compute_year(s: _Setup, year: int, keys: np.ndarray | None = None) -> Clust
     else:
         ref_c = E_all[[s.ref]].toarray().ravel()
         ref_total = float(total_all[s.ref])
+    return _Employment(E_all, total, ref_c, ref_total)
+
+
+def _compute_year(s: _Setup, year: int, keys: np.ndarray | None = None) -> ClusterYear:
+    """All cluster indicators of one year, for ``keys`` (default: the cells with employment)."""
+    n_r, n_c = len(s.rows), len(s.clusters)
+    emp = _employment(s, year)
+    E_all, total = emp.by_cluster, emp.region_total
+    ref_c, ref_total = emp.reference_cluster, emp.reference_total
     own_keys, own_e, own_r, own_c = _cell_keys(E_all, s.rows)
     if keys is None:
         keys = own_keys[own_e > 0]

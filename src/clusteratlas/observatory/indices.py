@@ -14,6 +14,7 @@ from clusteratlas.observatory.clusters import (
     StarRules,
     StrongRules,
     _compute_year,
+    _employment,
     _setup,
 )
 from clusteratlas.observatory.definitions import ClusterDefinitions
@@ -134,12 +135,12 @@ def industry_indices(
     report = _years(panel, years)
     frames = []
     for done, y in enumerate(report, start=1):
-        cy = _compute_year(s, y)
-        E = cy.dense("employment")
+        emp = _employment(s, y)  # no stars or flags needed here
+        E = emp.ranked(s)
         Ec = E.sum(axis=0)
         keep = Ec > 0
         E, Ec = E[:, keep], Ec[keep]
-        Er = cy.region_total  # over all industries, in a cluster or not
+        Er = emp.region_total  # over all industries, in a cluster or not
         x = Er / Er.sum() if Er.sum() > 0 else Er
         Y = E / Ec[None, :]
         diff = Y - x[:, None]

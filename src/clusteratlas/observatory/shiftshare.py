@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from clusteratlas.observatory.clusters import StarRules, StrongRules, _compute_year, _setup
+from clusteratlas.observatory.clusters import StarRules, StrongRules, _employment, _setup
 from clusteratlas.observatory.definitions import ClusterDefinitions
 from clusteratlas.observatory.panel import Panel
 
@@ -52,8 +52,8 @@ def shift_share(
     if by not in ("cluster", "region"):
         raise ValueError(f"by must be 'cluster' or 'region', not {by!r}")
     s = _setup(panel, definitions, reference_region, "total", StarRules(), StrongRules())
-    y0, y1 = _compute_year(s, base_year), _compute_year(s, year)
-    E0, E1 = y0.dense("employment"), y1.dense("employment")
+    y0, y1 = _employment(s, base_year), _employment(s, year)
+    E0, E1 = y0.ranked(s), y1.ranked(s)
     with np.errstate(divide="ignore", invalid="ignore"):
         G = y1.reference_total / y0.reference_total - 1.0
         g = np.where(
