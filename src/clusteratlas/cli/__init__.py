@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from enum import IntEnum, StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -286,7 +286,7 @@ def _load(
         check_output(out)
     options = _parse_options(source_options or [])
     names = ", ".join(map(str, panel_paths))
-    with err.status(f"reading {names}", spinner="dots") if err.is_terminal else _null():
+    with err.status(f"reading {names}", spinner="dots") if err.is_terminal else nullcontext():
         panels = []
         for path in panel_paths:
             try:
@@ -338,11 +338,6 @@ def _parse_options(pairs: list[str]) -> dict[str, object]:
     return options
 
 
-@contextmanager
-def _null() -> Iterator[None]:
-    yield
-
-
 def _check_reference(panel: Panel, reference: str | None) -> None:
     if reference is not None and reference not in panel.regions:
         shown = ", ".join(map(str, panel.regions[:8]))
@@ -355,7 +350,7 @@ def _check_reference(panel: Panel, reference: str | None) -> None:
 def _finish(frame: Any, out: Path, table: str) -> None:
     from clusteratlas.cli.output import write_table
 
-    with err.status(f"writing {out}", spinner="dots") if err.is_terminal else _null():
+    with err.status(f"writing {out}", spinner="dots") if err.is_terminal else nullcontext():
         write_table(frame, out, table=table)
     err.print(f"wrote {len(frame):,} rows to {out}", markup=False)
 

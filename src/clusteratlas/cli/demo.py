@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from pathlib import Path
 
 import pandas as pd
@@ -75,7 +76,7 @@ def run_demo(
 
     steps = ["clusters", "regions", "industries", "shiftshare", "complexity"]
     tables = {}
-    with console.status("running the analysis") if console.is_terminal else _Null():
+    with console.status("running the analysis") if console.is_terminal else nullcontext():
         tables["clusters"] = cluster_table(panel, definitions, base_year=first)
         tables["regions"] = region_indices(panel, definitions)
         tables["industries"] = industry_indices(panel, definitions)
@@ -105,11 +106,3 @@ def run_demo(
         console.print(f"  {name:<12} {path}", markup=False)
     console.print(f"open {files['summary']} in a browser for the summary", markup=False)
     return files
-
-
-class _Null:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *exc: object) -> None:
-        return None
