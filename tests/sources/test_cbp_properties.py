@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from clusteratlas.sources.cbp import EMPLOYMENT_SIZE_CLASSES, CBPSource, fit_withheld
@@ -58,6 +58,8 @@ def test_fit_feasible_parents_values_inside_ranges_and_sum_to_parent(families):
 
 @settings(max_examples=200, deadline=None)
 @given(st.lists(family, min_size=1, max_size=8), st.floats(-1e6, 1e6))
+# a remainder 1e-5 below the J range: reachable within the fit's tolerance (seen failing in CI)
+@example(families=[([("J", 0.0)], [])], shift=-1e-05)
 def test_fit_any_remainder_keeps_values_inside_ranges(families, shift):
     group, lower, upper, remainder = arrays(families)
     remainder = remainder + shift
@@ -72,7 +74,10 @@ def test_fit_any_remainder_keeps_values_inside_ranges(families, shift):
     # the fit's own tolerance: 1e-9 of the remainder (at least 1e-9 of one employee)
     tol = 1e-9 * np.maximum(1.0, np.abs(remainder))
     reachable = (remainder >= low - tol) & (remainder <= high + tol)
-    np.testing.assert_allclose(sums[reachable], remainder[reachable], rtol=0, atol=1e-6)
+    # within that same tolerance (a remainder just outside a bound counts as reachable and
+    # is met at the bound), plus rounding
+    gap = np.abs(sums - remainder)[reachable]
+    assert (gap <= tol[reachable] + 1e-6).all(), gap
     assert (infeasible == ~reachable).all()
     # out of reach: every cell at the bound nearest to the remainder
     for g in np.flatnonzero(~reachable):
