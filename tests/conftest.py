@@ -22,3 +22,16 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip(f"public reference data not found at {SHARED_DATA} (see DEVELOPERS.md)")
     return SHARED_DATA
+
+
+@pytest.fixture
+def smtp_receiver():
+    """A real SMTP server on 127.0.0.1 (aiosmtpd) for this test: point the settings'
+    ``smtp_host``/``smtp_port`` at ``smtp_receiver.host``/``.port`` and read ``.messages``."""
+    from smtp_receiver import SmtpReceiver
+
+    receiver = SmtpReceiver().start()
+    try:
+        yield receiver
+    finally:
+        receiver.stop()

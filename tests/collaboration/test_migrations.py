@@ -23,7 +23,22 @@ from collaboration.conftest import BACKENDS, fresh_database_url
 
 pytestmark = pytest.mark.integration
 
-TABLES = ["api_tokens", "audit_log", "organisation_managers", "organisations", "users"]
+TABLES = [
+    "api_tokens",
+    "audit_log",
+    "notifications",
+    "organisation_links",
+    "organisation_managers",
+    "organisation_sectors",
+    "organisation_versions",
+    "organisations",
+    "outbox",
+    "post_follows",
+    "post_interests",
+    "posts",
+    "saved_searches",
+    "users",
+]
 
 
 @pytest.fixture(params=BACKENDS)

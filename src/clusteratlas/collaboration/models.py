@@ -8,16 +8,18 @@ constraints, and a returned profile carries its reason. Every datetime is timezo
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     CheckConstraint,
+    Date,
     DateTime,
     Dialect,
     Enum,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -36,10 +38,23 @@ __all__ = [
     "ApiToken",
     "AuditLog",
     "Base",
+    "LinkKind",
+    "Notification",
     "Organisation",
+    "OrganisationLink",
     "OrganisationManager",
+    "OrganisationSector",
     "OrganisationStatus",
     "OrganisationType",
+    "OrganisationVersion",
+    "OutboxEmail",
+    "Post",
+    "PostCategory",
+    "PostFollow",
+    "PostInterest",
+    "PostKind",
+    "QualityLabel",
+    "SavedSearch",
     "UTCDateTime",
     "User",
     "utcnow",
@@ -137,6 +152,38 @@ def _enum(enum: type[StrEnum]) -> Enum:
     )
 
 
+def _json() -> JSON:
+    return JSON().with_variant(JSONB(), "postgresql")
+
+
+class QualityLabel(StrEnum):
+    """The European Cluster Excellence Initiative labels."""
+
+    bronze = "bronze"
+    silver = "silver"
+    gold = "gold"
+
+
+class LinkKind(StrEnum):
+    """How one organisation relates to another (``source`` *kind* ``target``)."""
+
+    member_of = "member_of"
+    partner_of = "partner_of"
+
+
+class PostKind(StrEnum):
+    offer = "offer"
+    request = "request"
+
+
+class PostCategory(StrEnum):
+    technology = "technology"
+    business = "business"
+    research_partner = "research_partner"
+    funding_consortium = "funding_consortium"
+    event = "event"
+
+
 class User(Base):
     __tablename__ = "users"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -167,8 +214,12 @@ class Organisation(Base):
         CheckConstraint(
             "status <> 'returned' OR return_reason IS NOT NULL", name="returned_has_reason"
         ),
+        CheckConstraint(
+            "quality_label IS NULL OR " + _in("quality_label", QualityLabel), name="quality_label"
+        ),
         Index(None, "status"),
         Index(None, "country"),
+        Index(None, "region_code"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -184,11 +235,37 @@ class Organisation(Base):
         _enum(OrganisationStatus), default=OrganisationStatus.draft, server_default="draft"
     )
     return_reason: Mapped[str | None] = mapped_column(Text)
+    #: free-text lists (each a JSON array of strings)
+    keywords: Mapped[list[str]] = mapped_column(_json(), default=list)  # technologies, keywords
+    value_chains: Mapped[list[str]] = mapped_column(_json(), default=list)
+    emerging_industries: Mapped[list[str]] = mapped_column(_json(), default=list)
+    s3_priorities: Mapped[list[str]] = mapped_column(_json(), default=list)
+    #: members by type (cluster organisations); None: not given
+    members_sme: Mapped[int | None] = mapped_column(Integer)
+    members_large: Mapped[int | None] = mapped_column(Integer)
+    members_research: Mapped[int | None] = mapped_column(Integer)
+    members_university: Mapped[int | None] = mapped_column(Integer)
+    members_other: Mapped[int | None] = mapped_column(Integer)
+    staff_fte: Mapped[float | None] = mapped_column(Float)
+    year_founded: Mapped[int | None] = mapped_column(Integer)
+    quality_label: Mapped[QualityLabel | None] = mapped_column(_enum(QualityLabel))
+    label_date: Mapped[date | None] = mapped_column(Date)
+    label_expiry: Mapped[date | None] = mapped_column(Date)
+    #: [{"name", "role", "email", "phone"}]: shown to signed-in members only
+    contacts: Mapped[list[dict[str, Any]]] = mapped_column(_json(), default=list)
+    #: the number of the latest published version (0: never published)
+    version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
     managers: Mapped[list[OrganisationManager]] = relationship(
         back_populates="organisation", cascade="all, delete-orphan", passive_deletes=True
+    )
+    sectors: Mapped[list[OrganisationSector]] = relationship(
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="(OrganisationSector.scheme, OrganisationSector.code)",
     )
 
     def __repr__(self) -> str:
@@ -212,6 +289,169 @@ class OrganisationManager(Base):
     user: Mapped[User] = relationship()
 
 
+class OrganisationSector(Base):
+    """A sector of an organisation: a NACE Rev. 2 or NAICS code (any level), with its title."""
+
+    __tablename__ = "organisation_sectors"
+    __table_args__ = (
+        CheckConstraint("scheme IN ('NACE', 'NAICS')", name="scheme"),
+        Index(None, "scheme", "code"),
+    )
+
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("organisations.id", ondelete="CASCADE"), primary_key=True
+    )
+    scheme: Mapped[str] = mapped_column(String(8), primary_key=True)  # NACE or NAICS
+    code: Mapped[str] = mapped_column(String(16), primary_key=True)  # e.g. C27, C27.1, 3359
+    title: Mapped[str] = mapped_column(String(300), default="")
+
+
+class OrganisationLink(Base):
+    """``source`` is a member / partner of ``target``."""
+
+    __tablename__ = "organisation_links"
+    __table_args__ = (
+        CheckConstraint(_in("kind", LinkKind), name="kind"),
+        CheckConstraint("source_id <> target_id", name="not_self"),
+    )
+
+    source_id: Mapped[int] = mapped_column(
+        ForeignKey("organisations.id", ondelete="CASCADE"), primary_key=True
+    )
+    target_id: Mapped[int] = mapped_column(
+        ForeignKey("organisations.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    kind: Mapped[LinkKind] = mapped_column(_enum(LinkKind), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class OrganisationVersion(Base):
+    """A snapshot of a profile each time it is published or a published profile is edited:
+    the profile's history."""
+
+    __tablename__ = "organisation_versions"
+    __table_args__ = (UniqueConstraint("organisation_id", "version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"))
+    version: Mapped[int] = mapped_column(Integer)
+    data: Mapped[dict[str, Any]] = mapped_column(_json())
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Post(Base):
+    """A cooperation offer or request of an organisation, open until it expires."""
+
+    __tablename__ = "posts"
+    __table_args__ = (
+        CheckConstraint(_in("kind", PostKind), name="kind"),
+        CheckConstraint(_in("category", PostCategory), name="category"),
+        Index(None, "organisation_id"),
+        Index(None, "expires_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"))
+    author_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    kind: Mapped[PostKind] = mapped_column(_enum(PostKind))
+    category: Mapped[PostCategory] = mapped_column(_enum(PostCategory))
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text, default="")
+    keywords: Mapped[list[str]] = mapped_column(_json(), default=list)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+    organisation: Mapped[Organisation] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<Post {self.id} {self.kind.value} {self.title!r}>"
+
+
+class PostFollow(Base):
+    """A member follows a post (and is told when it changes or closes)."""
+
+    __tablename__ = "post_follows"
+
+    post_id: Mapped[int] = mapped_column(
+        ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class PostInterest(Base):
+    """A member expresses interest in a post, with a message; the author sees who."""
+
+    __tablename__ = "post_interests"
+    __table_args__ = (UniqueConstraint("post_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    organisation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organisations.id", ondelete="SET NULL")
+    )
+    message: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    user: Mapped[User] = relationship()
+    organisation: Mapped[Organisation | None] = relationship()
+
+
+class Notification(Base):
+    """A message to a user, shown on the site (their inbox)."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (Index(None, "user_id", "read_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    subject: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text, default="")
+    link: Mapped[str | None] = mapped_column(String(500))  # a path on this site
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class OutboxEmail(Base):
+    """An e-mail waiting to be sent (or sent): written in the same transaction as the change
+    that caused it, sent after commit, retried by ``clusteratlas mail send`` if SMTP failed."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index(None, "sent_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    to: Mapped[str] = mapped_column(String(254))
+    subject: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class SavedSearch(Base):
+    """A search a member saved; new matches are e-mailed to them."""
+
+    __tablename__ = "saved_searches"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    #: the search's parameters (query text and facets), as the search page's query string has them
+    query: Mapped[dict[str, Any]] = mapped_column(_json())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    #: matches created after this were not notified yet
+    notified_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
 class AuditLog(Base):
     """Who did what to which entity, with the changed values, and when."""
 
@@ -225,9 +465,7 @@ class AuditLog(Base):
     action: Mapped[str] = mapped_column(String(64))
     entity_type: Mapped[str] = mapped_column(String(64))
     entity_id: Mapped[int] = mapped_column(Integer)
-    changes: Mapped[dict[str, Any]] = mapped_column(
-        JSON().with_variant(JSONB(), "postgresql"), default=dict
-    )
+    changes: Mapped[dict[str, Any]] = mapped_column(_json(), default=dict)
     at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
 
     actor: Mapped[User | None] = relationship()

@@ -11,10 +11,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Path, Request, status
+from fastapi import BackgroundTasks, Depends, HTTPException, Path, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
+from clusteratlas.collaboration.mail import send_pending
 from clusteratlas.collaboration.models import Organisation, User
 from clusteratlas.collaboration.queries import get_organisation
 from clusteratlas.collaboration.settings import Settings
@@ -35,7 +36,9 @@ __all__ = [
 MAX_ID = 2**31 - 1
 
 
-def get_session(request: Request) -> Iterator[Session]:
+def get_session(request: Request, background: BackgroundTasks) -> Iterator[Session]:
+    """The request's session; committed when the route returns. If the route queued e-mail
+    (:mod:`clusteratlas.collaboration.mail`), the outbox is sent after the response."""
     sessions = request.app.state.sessions
     with sessions() as session:
         try:
@@ -44,6 +47,10 @@ def get_session(request: Request) -> Iterator[Session]:
             session.rollback()
             raise
         session.commit()
+        if session.info.pop("mail_queued", False):
+            background.add_task(
+                send_pending, request.app.state.sessions, settings=request.app.state.settings
+            )
 
 
 def get_settings(request: Request) -> Settings:

@@ -10,8 +10,11 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from clusteratlas.web.pages.accounts import router as accounts_router
+from clusteratlas.web.pages.inbox import router as inbox_router
 from clusteratlas.web.pages.moderation import router as moderation_router
 from clusteratlas.web.pages.organisations import router as organisations_router
+from clusteratlas.web.pages.posts import router as posts_router
+from clusteratlas.web.pages.search import router as search_router
 
 __all__ = ["pages_router"]
 
@@ -19,3 +22,6 @@ pages_router = APIRouter(include_in_schema=False)
 pages_router.include_router(accounts_router)
 pages_router.include_router(organisations_router)
 pages_router.include_router(moderation_router)
+pages_router.include_router(posts_router)
+pages_router.include_router(search_router)
+pages_router.include_router(inbox_router)
