@@ -47,6 +47,18 @@ class Settings(BaseSettings):
     smtp_starttls: bool = False
     smtp_ssl: bool = False
     mail_from: str = "Cluster Atlas <noreply@localhost>"
+    #: the site's address as users reach it, for the links in e-mails
+    public_url: str = "http://127.0.0.1:8000"
+
+    #: rate limits: at most ``rate_limit_attempts`` log-in / sign-up / password-reset requests
+    #: per client address and per e-mail address within ``rate_limit_window`` seconds
+    rate_limit_attempts: int = Field(default=10, gt=0)
+    rate_limit_window: int = Field(default=300, gt=0)
+
+    #: eligibility of cluster organisations for publication: at least this many members, of
+    #: at least this many member types (SMEs, large companies, research, universities, other)
+    eligibility_min_members: int = Field(default=15, ge=0)
+    eligibility_min_member_types: int = Field(default=2, ge=0, le=5)
 
     @model_validator(mode="after")
     def _check(self) -> Settings:
