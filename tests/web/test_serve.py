@@ -57,6 +57,21 @@ def test_serve_runs_uvicorn_on_a_migrated_database(cli, database_url, uvicorn_ca
     assert "http://127.0.0.1:8123/" in result.output
 
 
+def test_serve_with_workers_gives_uvicorn_the_app_factory(cli, database_url, uvicorn_calls):
+    engine = make_engine(database_url)
+    upgrade(engine)
+    engine.dispose()
+
+    result = CliRunner().invoke(cli, ["--workers", "2"])
+
+    assert result.exit_code == 0, result.output
+    [(app, options)] = uvicorn_calls
+    assert app == "clusteratlas.web.app:create_app"
+    assert (options["factory"], options["workers"]) == (True, 2)
+    module, name = app.split(":")
+    assert getattr(importlib.import_module(module), name) is create_app
+
+
 def test_serve_refuses_an_unmigrated_database(cli, database_url, uvicorn_calls):
     result = CliRunner().invoke(cli, [])
 

@@ -13,7 +13,10 @@ import typer
 
 from clusteratlas.cli import _AbortError, _errors, err
 
-__all__ = ["serve"]
+__all__ = ["APP_FACTORY", "serve"]
+
+#: what each uvicorn worker process calls when there are several
+APP_FACTORY = "clusteratlas.web.app:create_app"
 
 
 def _check_migrated(url: str) -> None:
@@ -37,6 +40,15 @@ def serve(
         str, typer.Option("--host", help="Address to listen on (0.0.0.0: every interface).")
     ] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", min=1, max=65535, help="TCP port.")] = 8000,
+    workers: Annotated[
+        int,
+        typer.Option(
+            "--workers",
+            min=1,
+            max=64,
+            help="Worker processes (one per core is a good start; each builds its own app).",
+        ),
+    ] = 1,
 ) -> None:
     """Serve the web application and its JSON API (/api/, /openapi.json)."""
     with _errors():
@@ -53,4 +65,7 @@ def serve(
             "(the API under /api/, its description at /openapi.json); Ctrl+C stops it",
             markup=False,
         )
-        uvicorn.run(app, host=host, port=port, log_level="info")
+        if workers == 1:
+            uvicorn.run(app, host=host, port=port, log_level="info")
+        else:  # each worker process imports the factory and builds the app from the environment
+            uvicorn.run(APP_FACTORY, factory=True, host=host, port=port, workers=workers)
