@@ -39,6 +39,14 @@ TABLES = [
     "saved_searches",
     "users",
 ]
+#: the full-text search indexes (migration f7ebce1c3bff): FTS5 tables and their shadow tables on
+#: SQLite, tsvector tables on PostgreSQL; not models, so left out of the comparisons
+FTS = re.compile(r"^(organisations|posts)_fts(_\w+)?$")
+
+
+def _not_fts(obj, name, type_, reflected, compare_to):
+    table = name if type_ == "table" else getattr(getattr(obj, "table", None), "name", "")
+    return not (FTS.match(name or "") or FTS.match(table or ""))
 
 
 @pytest.fixture(params=BACKENDS)
@@ -54,12 +62,15 @@ def _head():
 
 def test_migrations_round_trip_leaves_no_table(empty_engine):
     upgrade(empty_engine)
-    after_upgrade = sorted(inspect(empty_engine).get_table_names())
+    names = inspect(empty_engine).get_table_names()
+    after_upgrade = sorted(n for n in names if not FTS.match(n))
+    fts = sorted(n for n in names if FTS.match(n) and not n.count("_fts_"))
     downgrade(empty_engine, "base")
     after_downgrade = sorted(inspect(empty_engine).get_table_names())
     upgrade(empty_engine)
 
     assert after_upgrade == sorted(["alembic_version", *TABLES])
+    assert fts == ["organisations_fts", "posts_fts"]
     assert after_downgrade == ["alembic_version"]
     assert current_revision(empty_engine) == _head()
 
@@ -69,7 +80,9 @@ def test_migrations_round_trip_leaves_no_table(empty_engine):
 @pytest.mark.filterwarnings("ignore:.*expression-based index")
 def test_migrated_schema_matches_models(engine):
     with engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        context = MigrationContext.configure(
+            connection, opts={"compare_type": True, "include_object": _not_fts}
+        )
         differences = compare_metadata(context, Base.metadata)
 
     assert differences == []
