@@ -17,11 +17,16 @@ if TYPE_CHECKING:
 __all__ = [
     "can_create_organisation",
     "can_edit_organisation",
+    "can_follow_post",
+    "can_link_organisation",
+    "can_manage_posts",
     "can_manage_managers",
     "can_moderate",
     "can_review_organisation",
     "can_view_contacts",
     "can_view_organisation",
+    "can_view_history",
+    "can_view_post",
     "is_member",
 ]
 
@@ -85,3 +90,46 @@ def can_view_organisation(
     if organisation.status == "published":  # OrganisationStatus is a StrEnum
         return True
     return can_edit_organisation(user, organisation, managers) or can_moderate(user)
+
+
+def can_link_organisation(
+    user: User | None, organisation: Organisation, managers: Collection[int]
+) -> bool:
+    """Link an organisation to another (member of, partner of) or remove its links: whoever
+    may edit the (source) organisation's profile."""
+    return can_edit_organisation(user, organisation, managers)
+
+
+def can_view_history(
+    user: User | None, organisation: Organisation, managers: Collection[int]
+) -> bool:
+    """A profile's published versions: whoever may see the profile."""
+    return can_view_organisation(user, organisation, managers)
+
+
+# -- posts --
+# ``managers`` are the ids of the managers of the post's organisation. Whether the organisation
+# is published and the post still open is the verbs' business (lifecycle); :func:`can_view_post`
+# is told whether the post is open.
+
+
+def can_manage_posts(user: User | None, managers: Collection[int]) -> bool:
+    """Create, edit and close an organisation's posts, see who is interested: its confirmed
+    managers and administrators."""
+    return is_member(user) and user is not None and (bool(user.is_admin) or user.id in managers)
+
+
+def can_follow_post(user: User | None, managers: Collection[int]) -> bool:
+    """Follow a post or express interest in it: members, not on their own organisation's
+    posts."""
+    return is_member(user) and user is not None and user.id not in managers
+
+
+def can_view_post(
+    user: User | None, organisation: Organisation, managers: Collection[int], *, is_open: bool
+) -> bool:
+    """Open posts of published organisations are public; closed or expired ones (and posts of
+    unpublished organisations) are seen by the organisation's managers and administrators."""
+    if is_open and organisation.status == "published":  # OrganisationStatus is a StrEnum
+        return True
+    return can_manage_posts(user, managers)
