@@ -58,8 +58,22 @@ system:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	fi
 
+# The demo also migrates an SQLite file, seeds clearly-labelled DEMO organisations, posts and
+# users into it and serves the app until Ctrl+C (outgoing mail off). `make demo DEMO_SERVE=0`
+# stops after seeding; DEMO_PORT picks the port. `make test` never runs this target.
+DEMO_PORT  ?= 8000
+DEMO_SERVE ?= 1
+DEMO_ENV   := CLUSTERATLAS_DATABASE_URL='sqlite:///$(CURDIR)/demo-output/clusteratlas.db' \
+              CLUSTERATLAS_MAIL_ENABLED=false CLUSTERATLAS_ENVIRONMENT=development
+
 demo: system install
 	$(BIN)/clusteratlas demo --out demo-output
+	$(DEMO_ENV) $(BIN)/clusteratlas db upgrade
+	$(DEMO_ENV) $(BIN)/clusteratlas seed-demo
+	@if [ "$(DEMO_SERVE)" = 1 ]; then \
+	  echo "serving the demo on http://127.0.0.1:$(DEMO_PORT)/ (log-ins above); Ctrl+C stops it"; \
+	  $(DEMO_ENV) $(BIN)/clusteratlas serve --port $(DEMO_PORT); \
+	fi
 
 test: system install lint
 	$(BIN)/python -m pytest -n 2 -q

@@ -705,3 +705,4 @@ app.add_typer(db_app, name="db")
 from clusteratlas.cli.serve import serve  # noqa: E402 - uses _errors and err above
 
 app.command()(serve)
+import clusteratlas.cli.seed  # noqa: E402, F401 - registers `seed-demo` on `app`
