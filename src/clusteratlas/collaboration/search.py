@@ -1,0 +1,400 @@
+"""Full-text search of organisations and posts, with facets, sorting and pagination.
+
+The text indexes are kept by the database (migration ``f7ebce1c3bff``): FTS5 tables on SQLite,
+``tsvector`` tables with a GIN index on PostgreSQL, both filled by triggers. The user's text is
+never handed to either query language as is: it is cut into words (letters and digits), each
+word is quoted, all words must match and the last one matches as a prefix (``batt`` finds
+*battery*), so ``"``, ``*``, ``NEAR``, ``-`` or ``:`` are just separators.
+
+Facets are *disjunctive*: the counts of a facet are computed over the matches of the query and
+of every other facet's filter, ignoring that facet's own filter, so that choosing ``country=DE``
+still shows how many results the other countries would give. Each facet filter takes one or
+more values (any of them matches). The sector facet groups codes by their first three
+characters (NACE division ``C27``, NAICS subsector ``335``), and a sector filter matches codes
+by prefix (``C27`` matches ``C27`` and ``C27.1``).
+
+Visibility is :func:`~clusteratlas.collaboration.queries.visible_to`; posts are shown while open
+(not closed, not expired) and when their organisation is visible.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+from sqlalchemy import (
+    ColumnElement,
+    Float,
+    Integer,
+    Select,
+    and_,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+    text,
+)
+from sqlalchemy.orm import Session
+
+from clusteratlas.collaboration.models import (
+    Organisation,
+    OrganisationSector,
+    OrganisationStatus,
+    OrganisationType,
+    Post,
+    PostCategory,
+    PostKind,
+    QualityLabel,
+    User,
+    utcnow,
+)
+from clusteratlas.collaboration.queries import visible_to
+
+__all__ = [
+    "MAX_FACET_VALUES",
+    "MAX_WORDS",
+    "ORGANISATION_FACETS",
+    "ORGANISATION_SORTS",
+    "POST_FACETS",
+    "POST_SORTS",
+    "SECTOR_CODE",
+    "SearchPage",
+    "fts_words",
+    "search_organisations",
+    "search_posts",
+]
+
+#: words of a query used at most (more are ignored), and their length
+MAX_WORDS = 12
+MAX_WORD_LENGTH = 60
+#: values shown per facet (the most frequent)
+MAX_FACET_VALUES = 30
+ORGANISATION_FACETS = ("country", "region", "type", "sector", "label")
+POST_FACETS = ("kind", "category", "country")
+ORGANISATION_SORTS = ("relevance", "name", "newest")
+POST_SORTS = ("relevance", "newest", "expiry")
+#: a NACE code (``C``, ``C27``, ``C27.1``) or a NAICS code (``3359``), for the sector filter
+SECTOR_CODE = re.compile(r"^[A-Z]?[0-9]{0,6}(\.[0-9]{1,3}){0,2}$")
+_WORD = re.compile(r"[^\W_]+")
+
+OrgSort = Literal["relevance", "name", "newest"]
+PostSort = Literal["relevance", "newest", "expiry"]
+Values = str | Sequence[str] | None
+
+
+@dataclass
+class SearchPage:
+    """One page of results: ``items`` (organisations or posts), ``total`` matches in all and
+    ``facets``: facet → ``[(value, count)]``, most frequent first."""
+
+    items: list[Any]
+    total: int
+    facets: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
+
+
+def fts_words(q: str) -> list[str]:
+    """The words of a query: lower-cased runs of letters and digits, at most :data:`MAX_WORDS`
+    (only these ever reach the text index)."""
+    words = [w[:MAX_WORD_LENGTH] for w in _WORD.findall(q.lower())]
+    return words[:MAX_WORDS]
+
+
+def _values(values: Values) -> list[str]:
+    if values is None:
+        return []
+    if isinstance(values, str):
+        values = [values]
+    return [v for v in dict.fromkeys(v.strip() for v in values) if v]
+
+
+def _match(session: Session, table: str, words: list[str], weights: str) -> Any:
+    """A subquery ``(id, score)`` of the rows of ``table`` (an ``*_fts`` index) whose document
+    has every word (the last as a prefix); a higher score is a better match."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "sqlite":
+        expression = " ".join(f'"{w}"' for w in words) + "*"
+        statement = text(
+            f"SELECT rowid AS id, -bm25({table}, {weights}) AS score "
+            f"FROM {table} WHERE {table} MATCH :q"
+        ).bindparams(q=expression)
+    else:
+        expression = " & ".join(f"'{w}'" for w in words) + ":*"
+        statement = text(
+            f"SELECT t.id AS id, ts_rank(t.document, query) AS score "
+            f"FROM {table} t, to_tsquery('simple', :q) query WHERE t.document @@ query"
+        ).bindparams(q=expression)
+    return statement.columns(id=Integer, score=Float).subquery("matches")
+
+
+# ---- organisations --------------------------------------------------------------------------
+
+
+def _sector_filter(codes: list[str]) -> ColumnElement[bool]:
+    return exists().where(
+        OrganisationSector.organisation_id == Organisation.id,
+        or_(*(OrganisationSector.code.startswith(code, autoescape=True) for code in codes)),
+    )
+
+
+def _organisation_filters(
+    *,
+    country: list[str],
+    region: list[str],
+    type: list[str],  # noqa: A002 - the facet's name
+    sector: list[str],
+    label: list[str],
+) -> dict[str, ColumnElement[bool]]:
+    filters: dict[str, ColumnElement[bool]] = {}
+    if country:
+        filters["country"] = Organisation.country.in_([c.upper() for c in country])
+    if region:
+        filters["region"] = Organisation.region_code.in_(region)
+    if type:
+        filters["type"] = Organisation.type.in_([OrganisationType(t) for t in type])
+    if sector:
+        filters["sector"] = _sector_filter([s.upper() for s in sector])
+    if label:
+        filters["label"] = Organisation.quality_label.in_([QualityLabel(v) for v in label])
+    return filters
+
+
+def _facet_counts(
+    session: Session, base: Select[Any], column: Any, *, join_sectors: bool = False
+) -> list[tuple[str, int]]:
+    ids = base.with_only_columns(Organisation.id).subquery()
+    if join_sectors:
+        value = func.substr(OrganisationSector.code, 1, 3)
+        query = (
+            select(value, func.count(func.distinct(OrganisationSector.organisation_id)))
+            .join(ids, ids.c.id == OrganisationSector.organisation_id)
+            .group_by(value)
+        )
+    else:
+        query = (
+            select(column, func.count())
+            .select_from(Organisation)
+            .join(ids, ids.c.id == Organisation.id)
+            .where(column.is_not(None))
+            .group_by(column)
+        )
+    rows = session.execute(query).all()
+    counted = [(str(getattr(v, "value", v)), int(n)) for v, n in rows if v is not None]
+    counted.sort(key=lambda pair: (-pair[1], pair[0]))
+    return counted[:MAX_FACET_VALUES]
+
+
+def check_organisation_search(
+    *,
+    country: Values = None,
+    region: Values = None,
+    type: Values = None,  # noqa: A002 - the facet's name
+    sector: Values = None,
+    label: Values = None,
+    sort: str = "relevance",
+) -> dict[str, str]:
+    """Messages for the parameters that are not valid (field → message); empty if all are."""
+    errors: dict[str, str] = {}
+    if any(not re.fullmatch(r"[A-Za-z]{2}", c) for c in _values(country)):
+        errors["country"] = "give two-letter country codes such as DE or FR"
+    if any(len(r) > 16 or not re.fullmatch(r"[A-Za-z0-9_.-]+", r) for r in _values(region)):
+        errors["region"] = "give region codes such as DE21 (letters, digits, at most 16)"
+    if any(t not in OrganisationType.__members__ for t in _values(type)):
+        errors["type"] = "choose types from: " + ", ".join(OrganisationType.__members__)
+    if any(len(s) > 16 or not SECTOR_CODE.match(s.upper()) for s in _values(sector)):
+        errors["sector"] = "give NACE or NAICS codes such as C27, C27.1 or 3359"
+    if any(v not in QualityLabel.__members__ for v in _values(label)):
+        errors["label"] = "choose labels from: bronze, silver, gold"
+    if sort not in ORGANISATION_SORTS:
+        errors["sort"] = "sort by relevance, name or newest"
+    return errors
+
+
+def search_organisations(
+    session: Session,
+    *,
+    viewer: User | None,
+    q: str = "",
+    country: Values = None,
+    region: Values = None,
+    type: Values = None,  # noqa: A002 - the facet's name
+    sector: Values = None,
+    label: Values = None,
+    sort: OrgSort | str = "relevance",
+    limit: int = 20,
+    offset: int = 0,
+    published_after: datetime | None = None,
+    facets: bool = True,
+) -> SearchPage:
+    """Organisations ``viewer`` may see that match the words of ``q`` and the facet filters.
+    ``sort``: relevance (the best text match first; by name without words), name or newest
+    (latest published first). Ties are broken by name then id. ``published_after`` keeps the
+    profiles published later (saved-search notifications). Invalid parameters raise
+    ``ValueError`` (check them with :func:`check_organisation_search` first)."""
+    from clusteratlas.collaboration import ValidationError
+
+    errors = check_organisation_search(
+        country=country, region=region, type=type, sector=sector, label=label, sort=sort
+    )
+    if errors:
+        raise ValidationError(errors)
+    words = fts_words(q)
+    filters = _organisation_filters(
+        country=_values(country),
+        region=_values(region),
+        type=_values(type),
+        sector=_values(sector),
+        label=_values(label),
+    )
+    base = select(Organisation).where(visible_to(viewer))
+    if published_after is not None:
+        base = base.where(
+            Organisation.status == OrganisationStatus.published,
+            Organisation.published_at > published_after,
+        )
+    score: Any = literal(0.0)
+    if words:
+        matches = _match(session, "organisations_fts", words, "10.0, 4.0, 2.0, 1.0")
+        base = base.join(matches, matches.c.id == Organisation.id)
+        score = matches.c.score
+    query = base.where(and_(True, *filters.values()))
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    name_order = (func.lower(Organisation.name), Organisation.id)
+    if sort == "name" or (sort == "relevance" and not words):
+        order: tuple[Any, ...] = name_order
+    elif sort == "newest":
+        order = (
+            Organisation.published_at.is_(None),
+            Organisation.published_at.desc(),
+            *name_order,
+        )
+    else:
+        order = (score.desc(), *name_order)
+    items = list(session.scalars(query.order_by(*order).limit(limit).offset(offset)))
+    counts: dict[str, list[tuple[str, int]]] = {}
+    if facets:
+        columns = {
+            "country": Organisation.country,
+            "region": Organisation.region_code,
+            "type": Organisation.type,
+            "sector": None,
+            "label": Organisation.quality_label,
+        }
+        for facet, column in columns.items():
+            others = [f for name, f in filters.items() if name != facet]
+            counts[facet] = _facet_counts(
+                session,
+                base.where(and_(True, *others)),
+                column,
+                join_sectors=facet == "sector",
+            )
+    return SearchPage(items=items, total=total, facets=counts)
+
+
+# ---- posts ----------------------------------------------------------------------------------
+
+
+def check_post_search(
+    *,
+    kind: Values = None,
+    category: Values = None,
+    country: Values = None,
+    sort: str = "relevance",
+) -> dict[str, str]:
+    """Messages for the parameters that are not valid (field → message); empty if all are."""
+    errors: dict[str, str] = {}
+    if any(k not in PostKind.__members__ for k in _values(kind)):
+        errors["kind"] = "choose offer or request"
+    if any(c not in PostCategory.__members__ for c in _values(category)):
+        errors["category"] = "choose categories from: " + ", ".join(PostCategory.__members__)
+    if any(not re.fullmatch(r"[A-Za-z]{2}", c) for c in _values(country)):
+        errors["country"] = "give two-letter country codes such as DE or FR"
+    if sort not in POST_SORTS:
+        errors["sort"] = "sort by relevance, newest or expiry"
+    return errors
+
+
+def open_posts(viewer: User | None, now: datetime | None = None) -> Select[tuple[Post]]:
+    """Open posts (not closed, not expired) of the organisations ``viewer`` may see."""
+    now = now or utcnow()
+    return (
+        select(Post)
+        .join(Organisation, Organisation.id == Post.organisation_id)
+        .where(visible_to(viewer), Post.closed_at.is_(None), Post.expires_at > now)
+    )
+
+
+def search_posts(
+    session: Session,
+    *,
+    viewer: User | None,
+    q: str = "",
+    kind: Values = None,
+    category: Values = None,
+    country: Values = None,
+    sort: PostSort | str = "relevance",
+    limit: int = 20,
+    offset: int = 0,
+    created_after: datetime | None = None,
+    now: datetime | None = None,
+    facets: bool = True,
+) -> SearchPage:
+    """Open posts ``viewer`` may see that match the words of ``q`` and the filters (kind,
+    category, the organisation's country). ``sort``: relevance (newest without words),
+    newest or expiry (soonest first). Ties by title then id."""
+    from clusteratlas.collaboration import ValidationError
+
+    errors = check_post_search(kind=kind, category=category, country=country, sort=sort)
+    if errors:
+        raise ValidationError(errors)
+    words = fts_words(q)
+    filters: dict[str, ColumnElement[bool]] = {}
+    if kinds := _values(kind):
+        filters["kind"] = Post.kind.in_([PostKind(k) for k in kinds])
+    if categories := _values(category):
+        filters["category"] = Post.category.in_([PostCategory(c) for c in categories])
+    if countries := _values(country):
+        filters["country"] = Organisation.country.in_([c.upper() for c in countries])
+    base = open_posts(viewer, now)
+    if created_after is not None:
+        base = base.where(Post.created_at > created_after)
+    score: Any = literal(0.0)
+    if words:
+        matches = _match(session, "posts_fts", words, "10.0, 4.0, 1.0")
+        base = base.join(matches, matches.c.id == Post.id)
+        score = matches.c.score
+    query = base.where(and_(True, *filters.values()))
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    title_order = (func.lower(Post.title), Post.id)
+    if sort == "expiry":
+        order: tuple[Any, ...] = (Post.expires_at, *title_order)
+    elif sort == "newest" or not words:
+        order = (Post.created_at.desc(), *title_order)
+    else:
+        order = (score.desc(), *title_order)
+    items = list(session.scalars(query.order_by(*order).limit(limit).offset(offset)))
+    counts: dict[str, list[tuple[str, int]]] = {}
+    if facets:
+        columns = {"kind": Post.kind, "category": Post.category, "country": Organisation.country}
+        for facet, column in columns.items():
+            others = [f for name, f in filters.items() if name != facet]
+            ids = base.where(and_(True, *others)).with_only_columns(Post.id).subquery()
+            rows = session.execute(
+                select(column, func.count())
+                .select_from(Post)
+                .join(Organisation, Organisation.id == Post.organisation_id)
+                .join(ids, ids.c.id == Post.id)
+                .group_by(column)
+            ).all()
+            pairs = [(str(getattr(v, "value", v)), int(n)) for v, n in rows]
+            pairs.sort(key=lambda pair: (-pair[1], pair[0]))
+            counts[facet] = pairs[:MAX_FACET_VALUES]
+    return SearchPage(items=items, total=total, facets=counts)
+
+
+def facet_values(values: Iterable[tuple[str, int]]) -> list[str]:
+    """The values of a facet's ``(value, count)`` pairs."""
+    return [value for value, _ in values]
