@@ -4,6 +4,7 @@ join the test's transaction, API-token headers, and organisations in any status.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 from fastapi import FastAPI
@@ -15,6 +16,9 @@ from clusteratlas.collaboration.organisations import create_organisation, publis
 from clusteratlas.collaboration.settings import Settings
 from clusteratlas.collaboration.tokens import create_api_token
 from clusteratlas.web.app import create_app
+
+#: the members the ``create_org`` factory gives cluster organisations unless told otherwise
+ELIGIBLE_MEMBERS = {"members_sme": 12, "members_research": 3}
 
 
 @pytest.fixture
@@ -59,11 +63,20 @@ def auth(session: Session) -> Callable[[User], dict[str, str]]:
 
 @pytest.fixture
 def create_org(session: Session, create_user: Callable[..., User]) -> Callable[..., Organisation]:
-    """Factory: ``create_org(manager, status="published", name=…)`` through the domain verbs."""
+    """Factory: ``create_org(manager, status="published", name=…)`` through the domain verbs.
+    Cluster organisations get :data:`ELIGIBLE_MEMBERS` unless a ``members_*`` field is given."""
     moderators: list[User] = []
 
-    def create(manager: User, *, status: str = "draft", **values: str) -> Organisation:
-        fields = {"type": "cluster_organisation", "name": "BioCluster Rhein", "country": "DE"}
+    def create(manager: User, *, status: str = "draft", **values: Any) -> Organisation:
+        fields: dict[str, Any] = {
+            "type": "cluster_organisation",
+            "name": "BioCluster Rhein",
+            "country": "DE",
+        }
+        if values.get("type", fields["type"]) == "cluster_organisation" and not any(
+            name.startswith("members_") for name in values
+        ):
+            fields |= ELIGIBLE_MEMBERS  # enough members of enough types to be submitted
         organisation = create_organisation(session, actor=manager, **(fields | values))
         if status in ("submitted", "published"):
             submit(session, actor=manager, organisation=organisation)
