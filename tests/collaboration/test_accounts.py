@@ -15,11 +15,15 @@ from clusteratlas.collaboration.accounts import (
     hash_password,
     make_confirmation_token,
     make_password_reset_token,
+    password_reset_user,
+    queue_confirmation_email,
     register_user,
+    request_password_reset,
+    resend_confirmation,
     reset_password,
     verify_password,
 )
-from clusteratlas.collaboration.models import AuditLog
+from clusteratlas.collaboration.models import AuditLog, OutboxEmail
 from clusteratlas.collaboration.settings import Settings
 
 PASSWORD = "correct horse battery"
@@ -142,3 +146,100 @@ def test_reset_token_expires(session, settings):
         reset_password(
             session, token=token, new_password="a brand new password", settings=settings, now=later
         )
+
+
+# ---- e-mails: confirmation, resend, password reset ---------------------------------------
+
+
+def _outbox(session) -> list[OutboxEmail]:
+    return list(session.scalars(select(OutboxEmail).order_by(OutboxEmail.id)))
+
+
+@pytest.mark.integration
+def test_confirmation_email_carries_a_working_link(session, settings):
+    settings = settings.model_copy(update={"public_url": "https://atlas.example.org/"})
+    user = register_user(session, email="ana@example.org", password=PASSWORD)
+
+    link = queue_confirmation_email(session, user=user, settings=settings)
+    session.flush()
+    (mail,) = _outbox(session)
+    token = link.split("token=", 1)[1]
+
+    assert link.startswith("https://atlas.example.org/confirm?token=")
+    assert mail.to == "ana@example.org"
+    assert mail.subject == "Confirm your e-mail address for Cluster Atlas"
+    assert link in mail.body
+    assert "Welcome to Cluster Atlas" in mail.body
+    assert confirm_email(session, token=token, settings=settings).confirmed_at is not None
+
+
+@pytest.mark.integration
+def test_resend_confirmation_only_for_unconfirmed_accounts(session, settings, create_user):
+    register_user(session, email="ana@example.org", password=PASSWORD)
+    create_user("bo@example.org")  # confirmed already
+
+    sent = {
+        email: resend_confirmation(session, email=email, settings=settings)
+        for email in ("ANA@example.org ", "bo@example.org", "nobody@example.org", "x" * 300)
+    }
+    session.flush()
+
+    assert sent == {
+        "ANA@example.org ": True,
+        "bo@example.org": False,
+        "nobody@example.org": False,
+        "x" * 300: False,
+    }
+    assert [m.to for m in _outbox(session)] == ["ana@example.org"]
+
+
+@pytest.mark.integration
+def test_request_password_reset_emails_a_link_and_audits(session, settings, create_user):
+    user = create_user("ana@example.org")
+
+    known = request_password_reset(session, email="Ana@Example.org", settings=settings)
+    unknown = request_password_reset(session, email="nobody@example.org", settings=settings)
+    session.flush()
+    (mail,) = _outbox(session)
+    token = mail.body.split("/password/reset?token=", 1)[1].split()[0]
+    audit = session.scalars(
+        select(AuditLog).where(AuditLog.action == "user.password_reset_requested")
+    ).one()
+
+    assert (known, unknown) == (True, False)
+    assert mail.to == "ana@example.org"
+    assert mail.subject == "Reset your Cluster Atlas password"
+    assert f"{settings.public_url}/password/reset?token=" in mail.body
+    assert password_reset_user(session, token=token, settings=settings) is user
+    assert (audit.entity_id, audit.actor_id) == (user.id, None)
+
+
+@pytest.mark.integration
+def test_password_reset_user_refuses_used_forged_and_expired_tokens(session, settings):
+    user = register_user(session, email="ana@example.org", password=PASSWORD)
+    token = make_password_reset_token(user, settings=settings)
+    later = datetime.now(UTC) + timedelta(seconds=settings.password_reset_max_age + 5)
+
+    with pytest.raises(InvalidToken, match="expired"):
+        password_reset_user(session, token=token, settings=settings, now=later)
+    with pytest.raises(InvalidToken, match="not valid"):
+        password_reset_user(session, token=token + "x", settings=settings)
+    with pytest.raises(InvalidToken, match="not valid"):  # a confirmation token is no reset token
+        password_reset_user(
+            session, token=make_confirmation_token(user, settings=settings), settings=settings
+        )
+    reset_password(session, token=token, new_password="a brand new password", settings=settings)
+    with pytest.raises(InvalidToken, match="used"):
+        password_reset_user(session, token=token, settings=settings)
+
+
+@pytest.mark.integration
+def test_reset_password_keeps_the_token_valid_after_a_short_password(session, settings):
+    user = register_user(session, email="ana@example.org", password=PASSWORD)
+    token = make_password_reset_token(user, settings=settings)
+
+    with pytest.raises(ValidationError) as refused:
+        reset_password(session, token=token, new_password="short", settings=settings)
+
+    assert refused.value.errors == {"password": "use at least 10 characters"}
+    assert password_reset_user(session, token=token, settings=settings) is user

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from clusteratlas.collaboration import ValidationError
 from clusteratlas.collaboration.audit import record
+from clusteratlas.collaboration.mail import queue_email
 from clusteratlas.collaboration.models import User, utcnow
 
 if TYPE_CHECKING:
@@ -37,7 +38,11 @@ __all__ = [
     "hash_password",
     "make_confirmation_token",
     "make_password_reset_token",
+    "password_reset_user",
+    "queue_confirmation_email",
     "register_user",
+    "request_password_reset",
+    "resend_confirmation",
     "reset_password",
     "verify_password",
 ]
@@ -231,16 +236,7 @@ def reset_password(
     """Set a new password with a reset token (which then stops working). Raises
     :class:`InvalidToken` or :class:`ValidationError`. Following the link proves the address,
     so an unconfirmed account becomes confirmed."""
-    data = _load(
-        token,
-        settings=settings,
-        purpose=_RESET,
-        max_age=settings.password_reset_max_age,
-        now=now,
-    )
-    user = session.get(User, data.get("u"))
-    if user is None or _fingerprint(user.password_hash) != data.get("p"):
-        raise InvalidToken("this link is not valid or has been used")
+    user = password_reset_user(session, token=token, settings=settings, now=now)
     errors: dict[str, str] = {}
     _check_password(new_password, errors)
     if errors:
@@ -251,3 +247,92 @@ def reset_password(
     record(session, actor=user, action="user.password_reset", entity_type="user", entity_id=user.id)
     session.flush()
     return user
+
+
+def password_reset_user(
+    session: Session, *, token: str, settings: Settings, now: datetime | None = None
+) -> User:
+    """The user whose password ``token`` may reset (nothing is changed). Raises
+    :class:`InvalidToken` for a forged, expired or used token."""
+    data = _load(
+        token,
+        settings=settings,
+        purpose=_RESET,
+        max_age=settings.password_reset_max_age,
+        now=now,
+    )
+    uid = data.get("u")
+    user = session.get(User, uid) if isinstance(uid, int) else None
+    if user is None or _fingerprint(user.password_hash) != data.get("p"):
+        raise InvalidToken("this link is not valid or has been used")
+    return user
+
+
+# ---- e-mails -----------------------------------------------------------------------------
+
+
+def _link(settings: Settings, path: str, token: str) -> str:
+    return f"{settings.public_url.rstrip('/')}{path}?token={token}"
+
+
+def queue_confirmation_email(session: Session, *, user: User, settings: Settings) -> str:
+    """Queue the e-mail with the link confirming ``user``'s address; the link."""
+    link = _link(settings, "/confirm", make_confirmation_token(user, settings=settings))
+    days = max(1, settings.confirmation_max_age // 86400)
+    queue_email(
+        session,
+        to=user.email,
+        subject="Confirm your e-mail address for Cluster Atlas",
+        body=(
+            f"Hello,\n\n"
+            f"Welcome to Cluster Atlas! Please confirm that {user.email} is your address by "
+            f"opening this link:\n\n{link}\n\n"
+            f"The link works for {days} day{'s' if days != 1 else ''}. If you did not sign up, "
+            f"you can ignore this e-mail: the account stays unconfirmed.\n\n"
+            f"-- Cluster Atlas\n"
+        ),
+    )
+    return link
+
+
+def resend_confirmation(session: Session, *, email: str, settings: Settings) -> bool:
+    """Queue a new confirmation e-mail if an unconfirmed account has this address. Whether
+    one was queued (tell the user the same either way, so addresses are not revealed)."""
+    user = find_user_by_email(session, email) if len(email) <= MAX_EMAIL_LENGTH else None
+    if user is None or user.confirmed_at is not None:
+        return False
+    queue_confirmation_email(session, user=user, settings=settings)
+    return True
+
+
+def request_password_reset(session: Session, *, email: str, settings: Settings) -> bool:
+    """Queue an e-mail with a password-reset link if an account has this address, with an
+    audit row. Whether one was queued (tell the user the same either way)."""
+    user = find_user_by_email(session, email) if len(email) <= MAX_EMAIL_LENGTH else None
+    if user is None:
+        return False
+    link = _link(settings, "/password/reset", make_password_reset_token(user, settings=settings))
+    minutes = max(1, settings.password_reset_max_age // 60)
+    queue_email(
+        session,
+        to=user.email,
+        subject="Reset your Cluster Atlas password",
+        body=(
+            f"Hello,\n\n"
+            f"Someone (we hope you) asked to reset the password of the Cluster Atlas account "
+            f"{user.email}. To choose a new password, open this link:\n\n{link}\n\n"
+            f"The link works for {minutes} minutes and only once. Setting a new password logs "
+            f"out every other session. If you did not ask for this, ignore this e-mail: your "
+            f"password stays as it is.\n\n"
+            f"-- Cluster Atlas\n"
+        ),
+    )
+    record(
+        session,
+        actor=None,
+        action="user.password_reset_requested",
+        entity_type="user",
+        entity_id=user.id,
+    )
+    session.flush()
+    return True

@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     smtp_starttls: bool = False
     smtp_ssl: bool = False
     mail_from: str = "Cluster Atlas <noreply@localhost>"
+    #: when false the web app leaves e-mails in the outbox instead of sending them over SMTP
+    #: (the demo; ``clusteratlas mail list`` shows them, ``clusteratlas mail send`` sends them)
+    mail_enabled: bool = True
     #: the site's address as users reach it, for the links in e-mails
     public_url: str = "http://127.0.0.1:8000"
 
