@@ -10,10 +10,12 @@ from clusteratlas.collaboration.models import Organisation, OrganisationStatus, 
 from clusteratlas.collaboration.permissions import (
     can_create_organisation,
     can_edit_organisation,
+    can_link_organisation,
     can_manage_managers,
     can_moderate,
     can_review_organisation,
     can_view_contacts,
+    can_view_history,
     can_view_organisation,
     is_member,
 )
@@ -122,3 +124,32 @@ def test_can_review_organisation_excludes_its_own_managers(user, expected):
 )
 def test_can_view_organisation_hides_unpublished_profiles(status, user, expected):
     assert can_view_organisation(user, _org(status), MANAGERS) == expected
+
+
+@pytest.mark.parametrize(
+    ("user", "expected"),
+    [
+        (None, False),
+        (MANAGER, True),
+        (OTHER, False),
+        (UNCONFIRMED_MANAGER, False),
+        (ADMIN, True),
+        (_user(7, moderator=True), False),
+    ],
+)
+def test_can_link_organisation_is_for_the_source_managers(user, expected):
+    assert can_link_organisation(user, _org(OrganisationStatus.published), MANAGERS) == expected
+
+
+@pytest.mark.parametrize(
+    ("status", "user", "expected"),
+    [
+        (OrganisationStatus.published, None, True),
+        (OrganisationStatus.draft, None, False),
+        (OrganisationStatus.draft, OTHER, False),
+        (OrganisationStatus.returned, MANAGER, True),
+        (OrganisationStatus.submitted, _user(7, moderator=True), True),
+    ],
+)
+def test_can_view_history_follows_the_profile(status, user, expected):
+    assert can_view_history(user, _org(status), MANAGERS) == expected

@@ -7,20 +7,33 @@ confirmed user manages; everything for confirmed moderators and administrators.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
 from sqlalchemy import ColumnElement, Select, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from clusteratlas.collaboration.models import (
+    LinkKind,
     Organisation,
+    OrganisationLink,
     OrganisationManager,
     OrganisationStatus,
     OrganisationType,
+    OrganisationVersion,
     User,
 )
 from clusteratlas.collaboration.permissions import can_moderate, is_member
 
 __all__ = [
+    "Link",
+    "Links",
+    "VersionView",
     "get_organisation",
+    "organisation_links",
+    "organisation_versions",
+    "version_changes",
     "list_organisations",
     "visible_organisation",
     "visible_to",
@@ -90,3 +103,94 @@ def list_organisations(
         query.order_by(func.lower(Organisation.name), Organisation.id).limit(limit).offset(offset)
     )
     return list(page), total
+
+
+# ---- history -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class VersionView:
+    """One published version of a profile and what changed since the one before (empty for
+    version 1)."""
+
+    version: int
+    at: datetime
+    actor_email: str | None
+    changes: dict[str, list[Any]] = field(default_factory=dict)
+
+
+def version_changes(previous: dict[str, Any] | None, current: dict[str, Any]) -> dict[str, Any]:
+    """``{field: [old, new]}`` for the fields that differ between two snapshots (None: no
+    earlier snapshot, so nothing is reported as changed)."""
+    if previous is None:
+        return {}
+    return {
+        name: [previous.get(name), value]
+        for name, value in current.items()
+        if previous.get(name) != value
+    }
+
+
+def organisation_versions(
+    session: Session, organisation: Organisation, *, with_contacts: bool = False
+) -> list[VersionView]:
+    """The profile's versions, newest first, each with its changes from the one before.
+    Changes of the contacts are left out unless ``with_contacts`` (members only: see
+    :func:`~clusteratlas.collaboration.permissions.can_view_contacts`)."""
+    rows = session.execute(
+        select(OrganisationVersion, User.email)
+        .outerjoin(User, User.id == OrganisationVersion.actor_id)
+        .where(OrganisationVersion.organisation_id == organisation.id)
+        .order_by(OrganisationVersion.version)
+    ).all()
+    views = []
+    previous: dict[str, Any] | None = None
+    for version, email in rows:
+        changes = version_changes(previous, version.data)
+        if not with_contacts:
+            changes.pop("contacts", None)
+        views.append(
+            VersionView(version=version.version, at=version.at, actor_email=email, changes=changes)
+        )
+        previous = version.data
+    return views[::-1]
+
+
+# ---- links ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Link:
+    """A link seen from one profile: the other organisation, and how they are related."""
+
+    kind: LinkKind
+    organisation: Organisation
+
+
+@dataclass(frozen=True)
+class Links:
+    """``outgoing``: this organisation is a member / partner of these; ``incoming``: these
+    are members / partners of it. Only organisations the viewer may see are listed."""
+
+    outgoing: list[Link]
+    incoming: list[Link]
+
+
+def organisation_links(
+    session: Session, *, organisation: Organisation, viewer: User | None
+) -> Links:
+    """The links of ``organisation`` in both directions, by the other organisation's name."""
+
+    def side(mine: Any, other: Any) -> list[Link]:
+        rows = session.execute(
+            select(OrganisationLink.kind, Organisation)
+            .join(Organisation, Organisation.id == other)
+            .where(mine == organisation.id, visible_to(viewer))
+            .order_by(OrganisationLink.kind, func.lower(Organisation.name), Organisation.id)
+        ).all()
+        return [Link(kind=kind, organisation=org) for kind, org in rows]
+
+    return Links(
+        outgoing=side(OrganisationLink.source_id, OrganisationLink.target_id),
+        incoming=side(OrganisationLink.target_id, OrganisationLink.source_id),
+    )
