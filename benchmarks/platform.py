@@ -18,6 +18,14 @@ p95 ≤ 150 ms and no errors.
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
+# this file is named like the standard library's `platform`, which SQLAlchemy imports: take
+# the script's own folder off the import path before anything imports `platform`
+_HERE = Path(__file__).resolve().parent
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
+
 import argparse
 import asyncio
 import os
@@ -26,12 +34,10 @@ import random
 import socket
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 import urllib.request
 from collections.abc import Callable
-from pathlib import Path
 from urllib.parse import urlencode
 
 from sqlalchemy import func, or_, select
@@ -76,7 +82,9 @@ def vocabulary(sessions, rng: random.Random) -> tuple[list[str], list[str], list
         ids = session.scalars(
             select(Organisation.id).where(Organisation.status == OrganisationStatus.published)
         ).all()
-    words = sorted({w.strip("(),.").lower() for n in names for w in n.split() if len(w) > 3})
+    words = sorted(
+        {w.strip("(),.").lower() for n in names for w in n.split() if len(w) > 3 and w.isalpha()}
+    )
     return words, countries, list(ids)
 
 
