@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, func, or_, select, true
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from clusteratlas.collaboration.models import (
     LinkKind,
@@ -100,7 +100,10 @@ def list_organisations(
     query = _filtered(viewer, country=country, type=type, status=status)
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     page = session.scalars(
-        query.order_by(func.lower(Organisation.name), Organisation.id).limit(limit).offset(offset)
+        query.options(selectinload(Organisation.sectors))
+        .order_by(func.lower(Organisation.name), Organisation.id)
+        .limit(limit)
+        .offset(offset)
     )
     return list(page), total
 

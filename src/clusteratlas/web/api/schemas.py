@@ -9,20 +9,34 @@ rather than a server error.
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated, Literal
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from clusteratlas.collaboration.models import OrganisationStatus, OrganisationType
+from clusteratlas.collaboration.models import (
+    LinkKind,
+    OrganisationStatus,
+    OrganisationType,
+    QualityLabel,
+)
 
 __all__ = [
+    "ContactIn",
+    "ContactPublic",
     "EmailConfirm",
     "ErrorPublic",
+    "LinkCreate",
+    "LinkPublic",
+    "ManagerCreate",
+    "ManagerPublic",
     "OrganisationCreate",
     "OrganisationPublic",
     "OrganisationUpdate",
     "OrganisationsPublic",
+    "SectorPublic",
+    "VersionPublic",
+    "VersionsPublic",
     "RegistrationPublic",
     "SendBack",
     "TokenCreate",
@@ -111,28 +125,98 @@ class TokenPublic(BaseModel):
     created_at: datetime
 
 
-class OrganisationCreate(_Input):
+#: request bounds of the list fields; the domain has the real limits (30 items, 10 contacts)
+MAX_ITEMS = 100
+Items = Annotated[list[Line], Field(max_length=MAX_ITEMS)]
+Count = Annotated[int, Field(description="at least 0")]
+
+
+class ContactIn(_Input):
+    """A contact person; ``name`` is required, ``email`` is checked."""
+
+    name: Line
+    role: Line | None = None
+    email: Line | None = None
+    phone: Line | None = None
+
+
+class _ProfileFields(_Input):
+    """The optional profile fields, shared by create and update."""
+
+    acronym: Line | None = None
+    region_code: Line | None = Field(
+        default=None,
+        description="NUTS (its first two letters must be the country's; EL for Greece) or"
+        " another region code",
+    )
+    city: Line | None = None
+    website: Line | None = None
+    description: Text | None = Field(
+        default=None,
+        description="text or simple HTML (p, br, strong, em, ul, ol, li, a href); shown"
+        " sanitised, see description_html",
+    )
+    keywords: Items | None = Field(default=None, description="technologies and keywords")
+    value_chains: Items | None = None
+    emerging_industries: Items | None = None
+    s3_priorities: Items | None = Field(default=None, description="smart-specialisation priorities")
+    members_sme: Count | None = None
+    members_large: Count | None = None
+    members_research: Count | None = None
+    members_university: Count | None = None
+    members_other: Count | None = None
+    staff_fte: float | None = Field(default=None, description="staff in full-time equivalents")
+    year_founded: int | None = None
+    quality_label: QualityLabel | None = None
+    label_date: date | None = Field(default=None, description="required with a label")
+    label_expiry: date | None = None
+    contacts: Annotated[list[ContactIn], Field(max_length=MAX_ITEMS)] | None = Field(
+        default=None, description="at most 10; shown to signed-in members only"
+    )
+    nace: Items | None = Field(
+        default=None,
+        description="NACE Rev. 2 codes: C27, 27, C27.1 or 27.11 (stored as C27.11)",
+    )
+    naics: Items | None = Field(default=None, description="NAICS 2022 codes, 2 to 6 digits")
+
+
+class OrganisationCreate(_ProfileFields):
     type: OrganisationType
     name: Line
     country: Line = Field(description="ISO 3166-1 alpha-2 code, e.g. DE")
-    acronym: Line | None = None
-    region_code: Line | None = Field(default=None, description="NUTS or another region code")
-    city: Line | None = None
-    website: Line | None = None
-    description: Text | None = None
 
 
-class OrganisationUpdate(_Input):
-    """The fields to change; fields left out keep their value."""
+class OrganisationUpdate(_ProfileFields):
+    """The fields to change; fields left out keep their value (``null`` clears a field)."""
 
     type: OrganisationType | None = None
     name: Line | None = None
     country: Line | None = None
-    acronym: Line | None = None
-    region_code: Line | None = None
-    city: Line | None = None
-    website: Line | None = None
-    description: Text | None = None
+
+
+class SectorPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    scheme: Literal["NACE", "NAICS"]
+    code: str
+    title: str
+
+
+class ContactPublic(BaseModel):
+    name: str
+    role: str = ""
+    email: str = ""
+    phone: str = ""
+
+
+class LinkPublic(BaseModel):
+    """``direction`` ``outgoing``: this organisation is ``kind`` the other one; ``incoming``:
+    the other one is ``kind`` this one."""
+
+    direction: Literal["outgoing", "incoming"]
+    kind: LinkKind
+    organisation_id: int
+    name: str
 
 
 class OrganisationPublic(BaseModel):
@@ -147,8 +231,32 @@ class OrganisationPublic(BaseModel):
     city: str | None
     website: str | None
     description: str | None
+    description_html: str = Field(default="", description="the description, sanitised HTML")
     status: OrganisationStatus
     return_reason: str | None
+    keywords: list[str] = []
+    value_chains: list[str] = []
+    emerging_industries: list[str] = []
+    s3_priorities: list[str] = []
+    members_sme: int | None = None
+    members_large: int | None = None
+    members_research: int | None = None
+    members_university: int | None = None
+    members_other: int | None = None
+    staff_fte: float | None = None
+    year_founded: int | None = None
+    quality_label: QualityLabel | None = None
+    label_date: date | None = None
+    label_expiry: date | None = None
+    sectors: list[SectorPublic] = []
+    contacts: list[ContactPublic] | None = Field(
+        default=None, description="null unless you are a signed-in member"
+    )
+    links: list[LinkPublic] | None = Field(
+        default=None, description="on a single profile only (null in lists)"
+    )
+    version: int = Field(default=0, description="the latest published version (0: never)")
+    published_at: datetime | None = None
     created_at: datetime
     updated_at: datetime
 
@@ -156,6 +264,35 @@ class OrganisationPublic(BaseModel):
 class OrganisationsPublic(BaseModel):
     data: list[OrganisationPublic]
     count: int = Field(description="how many organisations match in all pages")
+
+
+class VersionPublic(BaseModel):
+    version: int
+    at: datetime
+    by: str | None = Field(description="the e-mail address of who published or edited it")
+    changes: dict[str, list[Any]] = Field(
+        description="field → [old, new] since the previous version (empty for version 1)"
+    )
+
+
+class VersionsPublic(BaseModel):
+    data: list[VersionPublic]
+    count: int
+
+
+class LinkCreate(_Input):
+    target_id: int = Field(ge=1, le=2**31 - 1, description="a published organisation")
+    kind: LinkKind
+
+
+class ManagerCreate(_Input):
+    email: Line
+
+
+class ManagerPublic(BaseModel):
+    organisation_id: int
+    user_id: int
+    email: str
 
 
 class SendBack(_Input):
