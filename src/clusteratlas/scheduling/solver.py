@@ -1,0 +1,449 @@
+"""Exact scheduling with OR-Tools CP-SAT: objectives in strict order by successive solves,
+each fixing the optimum (or best value found) of the previous one as a constraint.
+
+Order: (1) total weight of scheduled meetings; [re-scheduling: (1b) fewest moved meetings];
+(2) fairness F_1, F_2, … (F_k: participants with requests who have fewer than
+min(k, their requests) scheduled meetings; F_1 is "with requests but no meeting"); (3) fewest
+idle gaps. Every step starts from the previous step's schedule (``AddHint``); the first starts
+from the greedy heuristic."""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from clusteratlas.scheduling.heuristic import greedy_slots
+from clusteratlas.scheduling.model import Assignment, Event, Schedule
+from clusteratlas.scheduling.quality import (
+    Quality,
+    evaluate,
+    requests_per_participant,
+    simple_bound,
+)
+
+__all__ = ["Progress", "assign_tables", "heuristic", "reschedule", "solve"]
+
+#: progress callback: (step name, value of the step's objective, its bound, seconds elapsed)
+Progress = Callable[[str, float, float, float], None]
+
+
+def assign_tables(
+    event: Event, slot_of: Mapping[str, str], previous_tables: Mapping[str, int] | None = None
+) -> tuple[Assignment, ...]:
+    """Table numbers 1..tables in each slot: locked tables first, then a meeting's previous
+    table when it is free (re-scheduling), then the lowest free number; input order."""
+    taken: dict[str, set[int]] = defaultdict(set)
+    table_of: dict[str, int] = {}
+    scheduled = [m for m in event.meetings if m.id in slot_of]
+    for m in scheduled:
+        if m.locked_table is not None:
+            table_of[m.id] = m.locked_table
+            taken[slot_of[m.id]].add(m.locked_table)
+    if previous_tables:
+        for m in scheduled:
+            t = previous_tables.get(m.id)
+            slot = slot_of[m.id]
+            free = t is not None and 1 <= t <= event.tables[slot] and t not in taken[slot]
+            if m.id not in table_of and free and t is not None:
+                table_of[m.id] = t
+                taken[slot].add(t)
+    next_free: dict[str, int] = defaultdict(lambda: 1)
+    for m in scheduled:
+        if m.id in table_of:
+            continue
+        slot = slot_of[m.id]
+        t = next_free[slot]
+        while t in taken[slot]:
+            t += 1
+        table_of[m.id] = t
+        taken[slot].add(t)
+        next_free[slot] = t + 1
+    order = {s: i for i, s in enumerate(event.slot_ids())}
+    return tuple(
+        sorted(
+            (Assignment(m.id, slot_of[m.id], table_of[m.id]) for m in scheduled),
+            key=lambda a: (order[a.slot], a.table),
+        )
+    )
+
+
+def _schedule(
+    event: Event,
+    slot_of: Mapping[str, str],
+    *,
+    status: str,
+    bound: int,
+    fairness_levels: int,
+    previous: Mapping[str, str] | None,
+    previous_tables: Mapping[str, int] | None,
+    method: str,
+    started: float,
+    steps: tuple[str, ...] = (),
+) -> Schedule:
+    quality = evaluate(event, slot_of, fairness_levels=fairness_levels, previous=previous)
+    return Schedule(
+        status=status,
+        objective=quality.weight,
+        bound=max(bound, quality.weight),
+        assignments=assign_tables(event, slot_of, previous_tables),
+        unscheduled=tuple(m.id for m in event.meetings if m.id not in slot_of),
+        without_meetings=quality.without_meetings,
+        fairness=quality.fairness,
+        idle_gaps=quality.idle_gaps,
+        moved=quality.moved,
+        method=method,
+        seconds=time.perf_counter() - started,
+        steps=steps,
+    )
+
+
+def heuristic(event: Event, *, time_limit: float = 5.0, fairness_levels: int = 2) -> Schedule:
+    """The greedy schedule alone (status ``feasible``; bound: :func:`simple_bound`)."""
+    started = time.perf_counter()
+    slot_of = greedy_slots(event, time_limit=time_limit)
+    bound = simple_bound(event)
+    weight = sum(m.weight for m in event.meetings if m.id in slot_of)
+    return _schedule(
+        event,
+        slot_of,
+        status="optimal" if weight == bound else "feasible",
+        bound=bound,
+        fairness_levels=fairness_levels,
+        previous=None,
+        previous_tables=None,
+        method="greedy",
+        started=started,
+    )
+
+
+def solve(
+    event: Event,
+    *,
+    time_limit: float = 10.0,
+    workers: int = 1,
+    fairness_levels: int = 2,
+    gaps: bool = True,
+    seed: int = 0,
+    progress: Progress | None = None,
+) -> Schedule:
+    """The best schedule CP-SAT finds within ``time_limit`` seconds (all steps together).
+
+    ``status`` is ``optimal`` when every step was proven optimal, else ``feasible``;
+    ``bound`` is the proven upper bound on the total weight.
+    """
+    return _Lexicographic(
+        event, time_limit, workers, fairness_levels, gaps, seed, progress, None, None
+    ).run()
+
+
+def reschedule(
+    event: Event,
+    previous: Schedule | Mapping[str, str],
+    *,
+    time_limit: float = 10.0,
+    workers: int = 1,
+    fairness_levels: int = 2,
+    gaps: bool = True,
+    seed: int = 0,
+    progress: Progress | None = None,
+) -> Schedule:
+    """Schedule a changed event moving as few previously scheduled meetings as possible.
+
+    ``previous`` is the old schedule (or meeting id → slot id). After the total weight, the
+    number of moved meetings (previously scheduled meetings still in the event that are now in
+    another slot or unscheduled) is minimised, before fairness and gaps. Tables are kept where
+    the slot is unchanged and the table is free.
+    """
+    if isinstance(previous, Schedule):
+        old = previous.slot_of()
+        tables = {a.meeting: a.table for a in previous.assignments}
+    else:
+        old, tables = dict(previous), {}
+    ids = {m.id for m in event.meetings}
+    old = {mid: s for mid, s in old.items() if mid in ids}
+    return _Lexicographic(
+        event, time_limit, workers, fairness_levels, gaps, seed, progress, old, tables
+    ).run()
+
+
+def _reporter(progress: Progress, step: str, started: float) -> Any:
+    """A CP-SAT solution callback that reports every improving solution of a step."""
+    from ortools.sat.python import cp_model
+
+    class Reporter(cp_model.CpSolverSolutionCallback):
+        def on_solution_callback(self) -> None:
+            progress(
+                step,
+                self.objective_value,
+                self.best_objective_bound,
+                time.perf_counter() - started,
+            )
+
+    return Reporter()
+
+
+class _Lexicographic:
+    """One CP-SAT model, solved once per objective; each optimum becomes a constraint."""
+
+    def __init__(
+        self,
+        event: Event,
+        time_limit: float,
+        workers: int,
+        fairness_levels: int,
+        gaps: bool,
+        seed: int,
+        progress: Progress | None,
+        previous: Mapping[str, str] | None,
+        previous_tables: Mapping[str, int] | None,
+    ) -> None:
+        from ortools.sat.python import cp_model
+
+        self.cp = cp_model  # imported before the clock starts: the import takes seconds
+        self.event = event
+        self.started = time.perf_counter()
+        self.deadline = self.started + time_limit
+        self.workers = workers
+        self.levels = fairness_levels
+        self.gaps = gaps
+        self.seed = seed
+        self.progress = progress
+        self.previous = previous
+        self.previous_tables = previous_tables
+        self.model = cp_model.CpModel()
+        self.x: dict[tuple[str, str], Any] = {}
+        self.hint: dict[str, str] = {}
+        self.steps: list[str] = []
+
+    # -- the model ---------------------------------------------------------------------------
+
+    def _build(self) -> None:
+        event, model = self.event, self.model
+        by_person_slot: dict[tuple[str, str], list[Any]] = defaultdict(list)
+        by_slot: dict[str, list[Any]] = defaultdict(list)
+        self.by_person: dict[str, list[Any]] = defaultdict(list)
+        for m in event.meetings:
+            slots = [m.locked_slot] if m.locked_slot is not None else event.feasible_slots(m)
+            for s in slots:
+                var = model.new_bool_var(f"x[{m.id},{s}]")
+                self.x[m.id, s] = var
+                by_person_slot[m.a, s].append(var)
+                by_person_slot[m.b, s].append(var)
+                by_slot[s].append(var)
+                self.by_person[m.a].append(var)
+                self.by_person[m.b].append(var)
+            chosen = [self.x[m.id, s] for s in slots]
+            if m.locked_slot is not None:
+                model.add(chosen[0] == 1)
+            elif len(chosen) > 1:
+                model.add_at_most_one(chosen)
+        for vars_ in by_person_slot.values():
+            if len(vars_) > 1:
+                model.add_at_most_one(vars_)
+        for s, vars_ in by_slot.items():
+            if len(vars_) > event.tables[s]:
+                model.add(sum(vars_) <= event.tables[s])
+        for p in event.participants:
+            vars_ = self.by_person.get(p.id, [])
+            if p.max_meetings is not None and len(vars_) > p.max_meetings:
+                model.add(sum(vars_) <= p.max_meetings)
+        self.by_person_slot = by_person_slot
+        self.weight = sum(
+            m.weight * self.x[m.id, s]
+            for m in event.meetings
+            for s in ([m.locked_slot] if m.locked_slot else event.feasible_slots(m))
+        )
+
+    def _fairness_terms(self, k: int) -> tuple[Any, dict[str, tuple[Any, int]], int]:
+        """F_k as an expression (participants below min(k, requests)), its indicators, and
+        its constant part (people who cannot reach min(k, requests): a lower bound)."""
+        requests = requests_per_participant(self.event)
+        terms = []
+        reached: dict[str, tuple[Any, int]] = {}
+        constant = 0
+        for pid, r in requests.items():
+            need = min(k, r)
+            vars_ = self.by_person.get(pid, [])
+            if len(vars_) < need:  # can never reach it: a constant of F_k
+                constant += 1
+                continue
+            u = self.model.new_bool_var(f"reached[{pid},{k}]")
+            self.model.add(sum(vars_) >= need * u)
+            terms.append(1 - u)
+            reached[pid] = (u, need)
+        return constant + sum(terms), reached, constant
+
+    def _gap_terms(self) -> tuple[Any, list[tuple[Any, list[Any]]]]:
+        """Idle gaps: for each participant, available slots in time order; a gap is a slot
+        with no meeting after some meeting (prefix) and before some meeting (suffix)."""
+        model, event = self.model, self.event
+        order = event.slot_ids()
+        gap_vars = []
+        aux: list[tuple[Any, list[Any]]] = []
+        for p in event.participants:
+            vars_ = self.by_person.get(p.id, [])
+            if len(vars_) < 2 or (p.max_meetings is not None and p.max_meetings < 2):
+                continue
+            seq = [s for s in order if s in p.available]
+            busy = [sum(self.by_person_slot.get((p.id, s), [])) for s in seq]
+            n = len(seq)
+            if n < 3:
+                continue
+            pre = [model.new_bool_var(f"pre[{p.id},{i}]") for i in range(n)]
+            suf = [model.new_bool_var(f"suf[{p.id},{i}]") for i in range(n)]
+            # pre[i]: a meeting in seq[0..i]; suf[i]: a meeting in seq[i..]; both exact
+            for i in range(n):
+                model.add(pre[i] >= busy[i])
+                model.add(suf[i] >= busy[i])
+                model.add(pre[i] <= (pre[i - 1] if i else 0) + busy[i])
+                model.add(suf[i] <= (suf[i + 1] if i < n - 1 else 0) + busy[i])
+                if i:
+                    model.add(pre[i] >= pre[i - 1])
+                if i < n - 1:
+                    model.add(suf[i] >= suf[i + 1])
+            # slots with both flags form the span first..last meeting; the gaps are the span
+            # minus the meetings: sum(pre) + sum(suf) - n * (any meeting) - meetings
+            gap_vars.append(sum(pre) + sum(suf) - n * pre[-1] - sum(vars_))
+            aux.append((None, [p.id, seq, pre, suf]))
+        return sum(gap_vars), aux
+
+    # -- solving ------------------------------------------------------------------------------
+
+    def _hint(self, slot_of: Mapping[str, str], extra: list[tuple[Any, int]]) -> None:
+        self.model.clear_hints()
+        for (mid, s), var in self.x.items():
+            self.model.add_hint(var, 1 if slot_of.get(mid) == s else 0)
+        for var, value in extra:
+            self.model.add_hint(var, value)
+
+    def _aux_hints(self, slot_of: Mapping[str, str]) -> list[tuple[Any, int]]:
+        """Values of the fairness and gap indicators for a schedule (a complete hint)."""
+        busy: dict[str, set[str]] = defaultdict(set)
+        for m in self.event.meetings:
+            if m.id in slot_of:
+                busy[m.a].add(slot_of[m.id])
+                busy[m.b].add(slot_of[m.id])
+        values: list[tuple[Any, int]] = []
+        for reached in self.reached:
+            for pid, (u, need) in reached.items():
+                values.append((u, int(len(busy[pid]) >= need)))
+        for var, info in self.gap_aux:
+            if var is None:
+                pid, seq, pre, suf = info
+                marks = [s in busy[pid] for s in seq]
+                for i in range(len(seq)):
+                    values.append((pre[i], int(any(marks[: i + 1]))))
+                    values.append((suf[i], int(any(marks[i:]))))
+            else:
+                pid, seq, i = info
+                marks = [s in busy[pid] for s in seq]
+                values.append((var, int(any(marks[:i]) and any(marks[i + 1 :]) and not marks[i])))
+        return values
+
+    def _step(
+        self,
+        name: str,
+        objective: Any,
+        maximise: bool,
+        share: float,
+        measure: Callable[[Quality], int],
+        known_bound: int,
+    ) -> tuple[int, int]:
+        """Optimise one objective within ``share`` of the remaining time; returns (value,
+        bound), keeps the schedule as the next hint and fixes the objective at the value.
+        When the starting schedule already reaches ``known_bound`` the solver is not run."""
+        cp = self.cp
+        begun = time.perf_counter()
+        start_value = measure(self._measure(self.hint))
+        if start_value == known_bound:
+            self.steps.append(f"{name}: optimal (the start reaches the bound {known_bound})")
+            self.model.add(objective >= start_value if maximise else objective <= start_value)
+            return start_value, known_bound
+        if maximise:
+            self.model.maximize(objective)
+        else:
+            self.model.minimize(objective)
+        self._hint(self.hint, self._aux_hints(self.hint))
+        solver = cp.CpSolver()
+        remaining = max(0.05, self.deadline - time.perf_counter())
+        solver.parameters.max_time_in_seconds = max(0.05, remaining * share)
+        solver.parameters.num_workers = self.workers
+        solver.parameters.random_seed = self.seed
+        if name != "weight":  # later steps start from a complete hint: spend less on presolve
+            solver.parameters.cp_model_probing_level = 0
+            solver.parameters.find_big_linear_overlap = False
+        if self.progress is not None:
+            status = solver.solve(self.model, _reporter(self.progress, name, self.started))
+        else:
+            status = solver.solve(self.model)
+        if status in (cp.OPTIMAL, cp.FEASIBLE):
+            self.hint = {mid: s for (mid, s), var in self.x.items() if solver.boolean_value(var)}
+            value = round(solver.objective_value)
+            bound = round(solver.best_objective_bound)
+            kind = "optimal" if status == cp.OPTIMAL else "feasible"
+            self.steps.append(f"{name}: {kind} in {time.perf_counter() - begun:.1f} s")
+        else:  # no solution in time (even the hint): keep the hint, measured in Python
+            self.steps.append(f"{name}: {solver.status_name(status).lower()}, kept the start")
+            value, bound = start_value, known_bound
+        if maximise:
+            bound = min(bound, known_bound)
+        self.model.add(objective >= value if maximise else objective <= value)
+        return value, bound
+
+    def _measure(self, slot_of: Mapping[str, str]) -> Quality:
+        return evaluate(self.event, slot_of, fairness_levels=self.levels, previous=self.previous)
+
+    def run(self) -> Schedule:
+        event = self.event
+        total = self.deadline - self.started
+        self.hint = greedy_slots(event, time_limit=min(2.0, 0.1 * total), preferred=self.previous)
+        self.reached: list[dict[str, tuple[Any, int]]] = []
+        self.gap_aux: list[tuple[Any, list[Any]]] = []
+        self._build()
+        if not self.x:
+            return self._finish("optimal", 0)
+        # later steps are usually quick (the first fixes most of the structure): give the
+        # first half the time, then share what is left equally
+        _, bound = self._step(
+            "weight", self.weight, True, 0.5, lambda q: q.weight, simple_bound(event)
+        )
+        steps_left = bool(self.previous) + self.levels + self.gaps
+        if self.previous:
+            moved = sum(
+                1 - self.x[mid, s] if (mid, s) in self.x else 1 for mid, s in self.previous.items()
+            )
+            self._step("moves", moved, False, 1 / steps_left, lambda q: q.moved or 0, 0)
+            steps_left -= 1
+        for k in range(1, self.levels + 1):
+            expr, reached, floor = self._fairness_terms(k)
+            self.reached.append(reached)
+            self._step(
+                f"fairness {k}",
+                expr,
+                False,
+                1 / steps_left,
+                lambda q, k=k: q.fairness[k - 1],
+                floor,
+            )
+            steps_left -= 1
+        if self.gaps:
+            expr, self.gap_aux = self._gap_terms()
+            self._step("gaps", expr, False, 1.0, lambda q: q.idle_gaps, 0)
+        status = "optimal" if all(": optimal" in step for step in self.steps) else "feasible"
+        return self._finish(status, bound)
+
+    def _finish(self, status: str, bound: int) -> Schedule:
+        return _schedule(
+            self.event,
+            self.hint,
+            status=status,
+            bound=bound,
+            fairness_levels=self.levels,
+            previous=self.previous,
+            previous_tables=self.previous_tables,
+            method=f"cp-sat ({self.workers} worker{'s' if self.workers > 1 else ''})",
+            started=self.started,
+            steps=tuple(self.steps),
+        )
