@@ -706,3 +706,6 @@ from clusteratlas.cli.serve import serve  # noqa: E402 - uses _errors and err ab
 
 app.command()(serve)
 import clusteratlas.cli.seed  # noqa: E402, F401 - registers `seed-demo` on `app`
+from clusteratlas.cli.mail import mail_app  # noqa: E402 - uses _errors and err above
+
+app.add_typer(mail_app, name="mail")

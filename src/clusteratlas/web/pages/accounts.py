@@ -1,8 +1,10 @@
-"""Account pages: sign up, confirm the address, log in, log out.
+"""Account pages: sign up, confirm the address (and ask for the link again), log in, log out,
+forgotten password.
 
-Thin routes: they call :mod:`clusteratlas.collaboration.accounts` and render templates. Until
-e-mail is sent (later in #5), the sign-up page shows the confirmation link in development and
-test; in production it asks the user to wait for the e-mail.
+Thin routes: they call :mod:`clusteratlas.collaboration.accounts` and render templates. The
+confirmation and password-reset links are e-mailed (through the outbox); in development and
+test the page after sign-up shows the confirmation link too. Log-in, sign-up, resending the
+confirmation and asking for a reset are rate-limited like the API (429 page).
 """
 
 from __future__ import annotations
@@ -17,10 +19,21 @@ from clusteratlas.collaboration import ValidationError
 from clusteratlas.collaboration.accounts import (
     authenticate,
     confirm_email,
-    make_confirmation_token,
+    password_reset_user,
+    queue_confirmation_email,
     register_user,
+    request_password_reset,
+    resend_confirmation,
+    reset_password,
 )
-from clusteratlas.web.api.auth import SHOW_TOKEN_IN
+from clusteratlas.web.api.auth import (
+    FORGOT_ANSWER,
+    RESEND_ANSWER,
+    SHOW_TOKEN_IN,
+    Action,
+    check_rate,
+    too_many_message,
+)
 from clusteratlas.web.api.deps import SessionDep, SettingsDep
 from clusteratlas.web.pages.deps import FormDep, PageUser, render, safe_next
 from clusteratlas.web.pages.sessions import flash, sign_in, sign_out
@@ -30,6 +43,30 @@ __all__ = ["router"]
 router = APIRouter(include_in_schema=False)
 
 LOGIN_FAILED = "wrong e-mail address or password, or the address is not confirmed yet"
+PASSWORDS_DIFFER = "the two passwords are not the same"
+RESET_DONE = (
+    "Your password has been changed and your other sessions have ended. Log in with the new "
+    "password."
+)
+
+
+def _rate_limited(request: Request, action: Action, email: str | None) -> Response | None:
+    """The 429 page when this attempt is over the limit, else None (the attempt counted)."""
+    wait = check_rate(request, action, email)
+    if wait is None:
+        return None
+    message = too_many_message(wait)
+    return render(
+        request,
+        "error.html",
+        user=getattr(request.state, "user", None),
+        status_code=status.HTTP_429_TOO_MANY_REQUESTS,
+        headers={"Retry-After": str(wait)},
+        title="Too many attempts",
+        message=f"There were too many attempts from your network or for this e-mail address; "
+        f"{message}.",
+        status=429,
+    )
 
 
 @router.get("/signup")
@@ -42,6 +79,8 @@ def signup(
     request: Request, form: FormDep, session: SessionDep, settings: SettingsDep, user: PageUser
 ) -> Response:
     email = form.get("email", "")
+    if (refused := _rate_limited(request, "signup", email)) is not None:
+        return refused
     try:
         account = register_user(session, email=email, password=form.get("password", ""))
     except ValidationError as exc:
@@ -53,16 +92,13 @@ def signup(
             values={"email": email},
             errors=exc.errors,
         )
-    link = None
-    if settings.environment in SHOW_TOKEN_IN:
-        token = make_confirmation_token(account, settings=settings)
-        link = str(request.url_for("page_confirm").include_query_params(token=token))
+    link = queue_confirmation_email(session, user=account, settings=settings)
     return render(
         request,
         "accounts/signup_done.html",
         user=user,
         email=account.email,
-        link=link,
+        link=link if settings.environment in SHOW_TOKEN_IN else None,
         environment=settings.environment,
     )
 
@@ -80,6 +116,110 @@ def confirm(
     return render(request, "accounts/confirmed.html", user=user, email=account.email)
 
 
+@router.get("/confirm/resend")
+def resend_form(request: Request, user: PageUser) -> Response:
+    return render(request, "accounts/resend.html", user=user, values={}, errors={}, sent=None)
+
+
+@router.post("/confirm/resend")
+def resend(
+    request: Request, form: FormDep, session: SessionDep, settings: SettingsDep, user: PageUser
+) -> Response:
+    """The same answer whether or not an unconfirmed account has the address."""
+    email = form.get("email", "").strip()
+    if not email:
+        return render(
+            request,
+            "accounts/resend.html",
+            user=user,
+            status_code=status.HTTP_400_BAD_REQUEST,
+            values={},
+            errors={"email": "enter your e-mail address"},
+            sent=None,
+        )
+    if (refused := _rate_limited(request, "resend", email)) is not None:
+        return refused
+    resend_confirmation(session, email=email, settings=settings)
+    return render(
+        request, "accounts/resend.html", user=user, values={}, errors={}, sent=RESEND_ANSWER
+    )
+
+
+@router.get("/password/forgot")
+def forgot_form(request: Request, user: PageUser) -> Response:
+    return render(request, "accounts/forgot.html", user=user, values={}, errors={}, sent=None)
+
+
+@router.post("/password/forgot")
+def forgot(
+    request: Request, form: FormDep, session: SessionDep, settings: SettingsDep, user: PageUser
+) -> Response:
+    """The same answer whether or not an account has the address."""
+    email = form.get("email", "").strip()
+    if not email:
+        return render(
+            request,
+            "accounts/forgot.html",
+            user=user,
+            status_code=status.HTTP_400_BAD_REQUEST,
+            values={},
+            errors={"email": "enter your e-mail address"},
+            sent=None,
+        )
+    if (refused := _rate_limited(request, "forgot", email)) is not None:
+        return refused
+    request_password_reset(session, email=email, settings=settings)
+    return render(
+        request, "accounts/forgot.html", user=user, values={}, errors={}, sent=FORGOT_ANSWER
+    )
+
+
+@router.get("/password/reset")
+def reset_form(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    user: PageUser,
+    token: Annotated[str, Query(max_length=1000)] = "",
+) -> Response:
+    """The new-password form; a bad, expired or used link is a 400 page."""
+    account = password_reset_user(session, token=token, settings=settings)
+    return render(
+        request, "accounts/reset.html", user=user, token=token, email=account.email, errors={}
+    )
+
+
+@router.post("/password/reset")
+def reset(
+    request: Request, form: FormDep, session: SessionDep, settings: SettingsDep, user: PageUser
+) -> Response:
+    """Set the new password (typed twice), then the log-in page with a message."""
+    token = form.get("token", "")[:1000]
+    account = password_reset_user(session, token=token, settings=settings)  # 400 page
+    password = form.get("password", "")
+    errors: dict[str, str] = {}
+    if password != form.get("password2", ""):
+        errors["password2"] = PASSWORDS_DIFFER
+    else:
+        try:
+            reset_password(session, token=token, new_password=password, settings=settings)
+        except ValidationError as exc:
+            errors = exc.errors
+    if errors:
+        return render(
+            request,
+            "accounts/reset.html",
+            user=user,
+            status_code=status.HTTP_400_BAD_REQUEST,
+            token=token,
+            email=account.email,
+            errors=errors,
+        )
+    sign_out(request)
+    flash(request, RESET_DONE)
+    return RedirectResponse("/login", status.HTTP_303_SEE_OTHER)
+
+
 @router.get("/login")
 def login_form(
     request: Request, user: PageUser, next: Annotated[str, Query(max_length=2000)] = ""
@@ -93,6 +233,8 @@ def login_form(
 def login(request: Request, form: FormDep, session: SessionDep, user: PageUser) -> Response:
     email = form.get("email", "")
     target = safe_next(form.get("next"))
+    if (refused := _rate_limited(request, "login", email)) is not None:
+        return refused
     account = authenticate(session, email=email, password=form.get("password", ""))
     if account is None:
         return render(

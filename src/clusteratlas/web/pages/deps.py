@@ -16,8 +16,10 @@ from urllib.parse import parse_qsl, quote
 
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.templating import Jinja2Templates
+from sqlalchemy.orm import object_session
 from starlette.responses import Response
 
+from clusteratlas.collaboration.mail import unread_count
 from clusteratlas.collaboration.models import OrganisationType, User
 from clusteratlas.collaboration.permissions import can_moderate
 from clusteratlas.web.api.deps import SessionDep
@@ -66,12 +68,16 @@ class NavUser:
 
     email: str
     moderator: bool
+    #: unread notifications, shown beside *Inbox*
+    unread: int = 0
 
     @classmethod
     def of(cls, user: User | NavUser | None) -> NavUser | None:
         if user is None or isinstance(user, NavUser):
             return user
-        return cls(email=user.email, moderator=can_moderate(user))
+        session = object_session(user)
+        unread = unread_count(session, user) if session is not None else 0
+        return cls(email=user.email, moderator=can_moderate(user), unread=unread)
 
 
 class LoginRequired(Exception):  # noqa: N818 - reads as the condition
