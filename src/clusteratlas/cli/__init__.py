@@ -709,3 +709,5 @@ import clusteratlas.cli.seed  # noqa: E402, F401 - registers `seed-demo` on `app
 from clusteratlas.cli.mail import mail_app  # noqa: E402 - uses _errors and err above
 
 app.add_typer(mail_app, name="mail")
+
+import clusteratlas.cli.schedule  # noqa: E402, F401 - registers its command on `app`
