@@ -123,8 +123,14 @@ def test_managers_may_list_their_closed_posts(client, session, world, make_post)
     closed = make_post(ana, volta, title="Old offer")
     close_post(session, actor=ana, post=closed)
     assert "Old offer" not in client.get("/posts?closed=1").text  # a visitor: ignored
+    assert "New post for" not in client.get("/posts").text
     log_in(client, ana)
     assert "Old offer" in client.get("/posts?closed=1").text
+    assert f'href="/organisations/{volta.id}/posts/new">New post for Volta Cells' in (
+        client.get("/posts").text
+    )
+    by_org = client.get(f"/posts?organisation={volta.id}").text
+    assert f'Posts of <a href="/organisations/{volta.id}">Volta Cells</a>' in by_org
     assert "Old offer" not in client.get("/posts").text
 
 

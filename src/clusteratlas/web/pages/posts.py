@@ -113,6 +113,12 @@ def list_(
         "filters": filters,
         "errors": errors,
         "now": utcnow(),
+        "organisation": (
+            visible_organisation(session, viewer=user, organisation_id=organisation)
+            if organisation
+            else None
+        ),
+        "my_organisations": _my_organisations(session, user),
         **_labels(),
     }
     template = "posts/_results.html" if _is_htmx_fragment(request) else "posts/list.html"
