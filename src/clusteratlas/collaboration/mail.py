@@ -226,7 +226,7 @@ def mark_read(session: Session, *, actor: User, ids: list[int] | None = None) ->
         owners = dict(
             session.execute(
                 select(Notification.id, Notification.user_id).where(Notification.id.in_(wanted))
-            ).tuples()
+            ).all()
         )
         refused = sorted(i for i in wanted if not can_read_notification(actor, owners.get(i, -1)))
         if refused:
