@@ -327,7 +327,8 @@ def test_the_targets_managers_cannot_remove_a_link(client, create_user, create_o
     )
 
     assert response.status_code == 403
-    assert len(client.get(f"/api/organisations/{target.id}").json()["links"]) == 1
+    links = client.get(f"/api/organisations/{target.id}", headers=auth(manager)).json()["links"]
+    assert len(links) == 1  # the draft source is seen by its manager only
 
 
 # ---- API: managers -------------------------------------------------------------------------
@@ -383,3 +384,247 @@ def test_add_manager_needs_an_email_field(client, create_user, create_org, auth)
     )
 
     assert list(_errors(response)) == ["email"]
+
+
+# ---- pages ---------------------------------------------------------------------------------
+
+
+def csrf_of(html: str) -> str:
+    match = CSRF.search(html)
+    assert match is not None, "no CSRF field in the page"
+    return match.group(1)
+
+
+def log_in(client, user) -> None:
+    token = csrf_of(client.get("/login").text)
+    response = client.post(
+        "/login",
+        data={"csrf_token": token, "email": user.email, "password": PASSWORD},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303, response.text
+
+
+def post_on(client, page: str, path: str, data: dict[str, str]):
+    """POST ``data`` with the CSRF token of ``page``."""
+    token = csrf_of(client.get(page).text)
+    return client.post(path, data={"csrf_token": token, **data}, follow_redirects=False)
+
+
+FORM = {
+    "type": "cluster_organisation",
+    "name": "Battery Cluster Saxony",
+    "country": "de",
+    "region_code": "DED2",
+    "keywords": "batteries, recycling\ncell chemistry",
+    "nace": "27.2\nC27",
+    "naics": "3359",
+    "members_sme": "20",
+    "members_large": "4",
+    "staff_fte": "6.5",
+    "year_founded": "2012",
+    "quality_label": "gold",
+    "label_date": "2024-05-01",
+    "label_expiry": "2099-05-01",
+    "contacts": "Ana Silva; manager; ana@bcs.example.org; +49 351 1234",
+    "description": DIRTY,
+}
+
+
+def test_profile_form_takes_every_field_and_the_page_shows_them(client, create_user):
+    log_in(client, create_user())
+
+    created = post_on(client, "/organisations/new", "/organisations/new", FORM)
+    page = client.get(created.headers["location"])
+    edit = client.get(created.headers["location"] + "/edit")
+
+    assert created.status_code == 303, created.text
+    html = page.text
+    assert "NACE C27.2" in html
+    assert "Manufacture of batteries and accumulators" in html
+    assert "NAICS 3359" in html
+    assert "<li>cell chemistry</li>" in html
+    assert "Gold label · valid until 2099-05-01" in html
+    assert '<th scope="row">SMEs</th><td>20</td>' in html
+    assert '<th scope="row">Total</th><td>24</td>' in html
+    assert "6.5 FTE" in html
+    assert 'href="mailto:ana@bcs.example.org"' in html
+    assert "At least 15 members (24 given)" in html
+    for gone in ("<script", "onerror", "javascript:", "<img"):
+        assert gone not in html.split("<main", 1)[1].split("</main>", 1)[0], gone
+    assert '<a href="https://ok.example.org" rel="noopener">ok</a>' in html
+    assert edit.status_code == 200
+    assert "batteries\nrecycling\ncell chemistry</textarea>" in edit.text
+    assert "C27\nC27.2</textarea>" in edit.text
+    assert "Ana Silva; manager; ana@bcs.example.org; +49 351 1234</textarea>" in edit.text
+    assert 'name="members_sme" type="number" value="20"' in edit.text
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "message"),
+    [
+        ({"nace": "C99"}, "nace", "unknown NACE Rev. 2 code &#39;C99&#39;"),
+        ({"members_sme": "-2"}, "members_sme", "from 0 to"),
+        ({"year_founded": "1066"}, "year_founded", "from 1800 to"),
+        ({"label_expiry": "2020-01-01"}, "label_expiry", "cannot expire before"),
+        ({"contacts": "Ana; boss; not-an-address"}, "contacts", "contact 1"),
+        ({"region_code": "FR10"}, "region_code", "not in DE"),
+    ],
+)
+def test_profile_form_shows_field_messages(client, create_user, changes, field, message):
+    log_in(client, create_user())
+
+    response = post_on(client, "/organisations/new", "/organisations/new", FORM | changes)
+
+    assert response.status_code == 400
+    assert f'<p class="field-error" id="error-{field}">' in response.text
+    assert message in response.text
+    assert 'value="Battery Cluster Saxony"' in response.text
+
+
+def test_contacts_page_shows_log_in_to_visitors(
+    client, make_client, settings, create_user, create_org
+):
+    organisation = create_org(
+        create_user(), status="published", contacts=[{"name": "Ana", "email": "ana@x.org"}]
+    )
+    visitor = make_client(settings)
+    log_in(client, create_user())
+
+    hidden = visitor.get(f"/organisations/{organisation.id}").text
+    shown = client.get(f"/organisations/{organisation.id}").text
+
+    assert "to see contacts" in hidden
+    assert "ana@x.org" not in hidden
+    assert "ana@x.org" in shown
+
+
+def test_submit_page_names_what_is_missing(client, create_user, create_org):
+    manager = create_user()
+    organisation = create_org(manager, members_sme=3)
+    log_in(client, manager)
+    page = f"/organisations/{organisation.id}"
+
+    before = client.get(page).text
+    response = post_on(client, page, f"{page}/submit", {})
+
+    assert "✗</span> At least 15 members (3 given)" in before
+    assert response.status_code == 400
+    assert "a cluster organisation needs at least 15 members (3 given)" in response.text
+    assert "Status: draft" in response.text
+
+
+def test_edit_published_profile_then_history(client, create_user, create_org):
+    manager = create_user()
+    organisation = create_org(manager, status="published", city="Dresden")
+    log_in(client, manager)
+    page = f"/organisations/{organisation.id}"
+
+    form = client.get(f"{page}/edit")
+    values = {"name": "BioCluster Rhein", "country": "DE", "type": "cluster_organisation"}
+    values |= {"members_sme": "12", "members_research": "3", "city": "Leipzig"}
+    saved = client.post(
+        f"{page}/edit", data={"csrf_token": csrf_of(form.text), **values}, follow_redirects=False
+    )
+    profile = client.get(page)
+    history = client.get(f"{page}/history")
+
+    assert "This profile is published" in form.text
+    assert saved.status_code == 303
+    assert "published as version 2" in profile.text
+    assert "Leipzig" in profile.text
+    assert history.status_code == 200
+    assert "Version 2" in history.text
+    assert "Version 1" in history.text
+    assert '<th scope="row">City</th><td>Dresden</td><td>Leipzig</td>' in history.text
+    assert "First published." in history.text
+
+
+def test_history_page_of_hidden_profile_is_404(client, create_user, create_org):
+    draft = create_org(create_user())
+
+    assert client.get(f"/organisations/{draft.id}/history").status_code == 404
+    assert client.get("/organisations/999999/history").status_code == 404
+
+
+def test_link_and_manager_forms(client, create_user, create_org):
+    manager, colleague = create_user(), create_user("ben@example.org")
+    source = create_org(manager, type="company", name="Cell Maker GmbH")
+    target = create_org(create_user(), status="published", name="Battery Cluster")
+    log_in(client, manager)
+    page = f"/organisations/{source.id}"
+
+    bad = post_on(client, page, f"{page}/links", {"target": "abc", "kind": "member_of"})
+    linked = post_on(
+        client,
+        page,
+        f"{page}/links",
+        {"target": f"http://x/organisations/{target.id}", "kind": "member_of"},
+    )
+    on_source = client.get(page).text
+    on_target = client.get(f"/organisations/{target.id}").text
+    unknown = post_on(client, page, f"{page}/managers", {"manager_email": "nobody@example.org"})
+    added = post_on(client, page, f"{page}/managers", {"email": "ben@example.org"})
+    managers = client.get(page).text
+    removed = post_on(
+        client, page, f"{page}/links/delete", {"target": str(target.id), "kind": "member_of"}
+    )
+    after = client.get(f"/organisations/{target.id}").text
+
+    assert bad.status_code == 400
+    assert "there is no published organisation with this id" in bad.text
+    assert linked.status_code == 303
+    assert f'Member of <a href="/organisations/{target.id}">Battery Cluster</a>' in on_source
+    assert f'<a href="/organisations/{source.id}">Cell Maker GmbH</a> is member of' in on_target
+    assert unknown.status_code == 400
+    assert "there is no account with this address" in unknown.text
+    assert added.status_code == 303
+    assert "<li>ben@example.org</li>" in managers
+    assert colleague.email in managers
+    assert removed.status_code == 303
+    assert "Cell Maker GmbH" not in after
+
+
+def test_incoming_link_shown_once_source_is_published(client, create_user, create_org, session):
+    from clusteratlas.collaboration.organisations import link
+
+    manager = create_user()
+    source = create_org(manager, type="company", name="Cell Maker GmbH", status="published")
+    target = create_org(create_user(), status="published", name="Battery Cluster")
+    link(session, actor=manager, source=source, target=target, kind="partner_of")
+
+    html = client.get(f"/organisations/{target.id}").text
+
+    assert f'<a href="/organisations/{source.id}">Cell Maker GmbH</a> is partner of' in html
+
+
+def test_other_users_cannot_use_the_profile_forms(client, create_user, create_org):
+    organisation = create_org(create_user(), status="published")
+    log_in(client, create_user())
+    page = f"/organisations/{organisation.id}"
+
+    responses = [
+        post_on(client, page, f"{page}/{path}", data)
+        for path, data in [
+            ("edit", {"name": "Taken"}),
+            ("submit", {}),
+            ("links", {"target": "1", "kind": "member_of"}),
+            ("links/delete", {"target": "1", "kind": "member_of"}),
+            ("managers", {"email": "x@example.org"}),
+        ]
+    ]
+
+    assert [r.status_code for r in responses] == [403] * 5
+    assert "Add manager" not in client.get(page).text
+
+
+def test_moderation_queue_sanitises_descriptions(client, create_user, create_org):
+    create_org(create_user(), status="submitted", description=DIRTY)
+    log_in(client, create_user(moderator=True))
+
+    html = client.get("/moderation").text
+
+    assert "<em>text</em>" in html
+    assert 'class="send-back-button"' in html
+    for gone in ("<script>alert", "onerror", "javascript:alert"):
+        assert gone not in html

@@ -543,13 +543,16 @@ def update_organisation(
             {"status": "a submitted profile cannot be edited until a moderator has reviewed it"}
         )
     values = _clean(changes)
-    _check_together(_current(organisation) | values)
+    after = _current(organisation) | values
+    _check_together(after)
+    if organisation.status == OrganisationStatus.published:
+        counted = ("type", *COUNT_FIELDS)
+        _eligible_or_raise(Organisation(**{f: after[f] for f in counted}), settings)
     diff = _apply(organisation, values)
     if not diff:
         return organisation
     audit_changes: dict[str, Any] = dict(diff)
     if organisation.status == OrganisationStatus.published:
-        _eligible_or_raise(organisation, settings)
         session.flush()
         audit_changes["version"] = _record_version(session, actor=actor, organisation=organisation)
     record(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, HTTPException, Request, status
 from fastapi.responses import RedirectResponse
+from markupsafe import Markup
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
@@ -48,6 +49,10 @@ def _queue(
         user=user,
         status_code=status_code,
         organisations=rows,
+        descriptions={
+            row.id: Markup(verbs.description_html(row.description))  # noqa: S704 - sanitised
+            for row in rows
+        },
         count=count,
         errors=errors or {},
         reasons=reasons or {},
