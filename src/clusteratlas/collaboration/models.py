@@ -220,6 +220,8 @@ class Organisation(Base):
         Index(None, "status"),
         Index(None, "country"),
         Index(None, "region_code"),
+        #: covers the search facets' grouped count (migration f7ebce1c3bff)
+        Index(None, "status", "country", "region_code", "type", "quality_label"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -349,6 +351,8 @@ class Post(Base):
         CheckConstraint(_in("category", PostCategory), name="category"),
         Index(None, "organisation_id"),
         Index(None, "expires_at"),
+        #: covers the post search's open-post filter and facets (migration f7ebce1c3bff)
+        Index(None, "organisation_id", "closed_at", "expires_at", "kind", "category"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -240,7 +240,22 @@ _PG_DOWNGRADE = [
 ]
 
 
+ORG_FACETS_INDEX = "ix_organisations_status_country_region_code_type_quality_label"
+POST_FACETS_INDEX = "ix_posts_organisation_id_closed_at_expires_at_kind_category"
+
+
 def upgrade() -> None:
+    # covering indexes of the facets' grouped counts (on both backends, declared in the models)
+    op.create_index(
+        ORG_FACETS_INDEX,
+        "organisations",
+        ["status", "country", "region_code", "type", "quality_label"],
+    )
+    op.create_index(
+        POST_FACETS_INDEX,
+        "posts",
+        ["organisation_id", "closed_at", "expires_at", "kind", "category"],
+    )
     if op.get_bind().dialect.name == "sqlite":
         _upgrade_sqlite()
     else:
@@ -254,3 +269,5 @@ def downgrade() -> None:
     else:
         for statement in _PG_DOWNGRADE:
             op.execute(statement)
+    op.drop_index(POST_FACETS_INDEX, table_name="posts")
+    op.drop_index(ORG_FACETS_INDEX, table_name="organisations")
