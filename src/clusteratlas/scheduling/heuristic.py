@@ -3,18 +3,24 @@
 Greedy: locked meetings first, then the others by weight (heaviest first), favouring people
 with few requests (fairness), each into the feasible slot that touches the most existing
 meetings of its two sides (compact agendas). Repair: an unscheduled meeting may take a slot
-after moving one meeting that blocks it (a busy side or the last table) to another slot."""
+after moving one meeting that blocks it (a busy side or the last table) to another slot.
+Fairness: an unscheduled meeting of someone short of meetings replaces a scheduled meeting of
+the same weight when that lowers (F_1, F_2). Compaction: single meetings move to other free
+slots while that lowers idle gaps. Each pass keeps the earlier objectives unchanged."""
 
 from __future__ import annotations
 
 import time
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from clusteratlas.scheduling.model import Event, Meeting
 from clusteratlas.scheduling.quality import requests_per_participant
 
 __all__ = ["greedy_slots"]
+
+#: meetings of a full slot tried as swap partners when compacting agendas
+SWAP_CANDIDATES = 40
 
 
 class _State:
@@ -28,6 +34,7 @@ class _State:
         self.used: dict[str, int] = defaultdict(int)
         self.count: dict[str, int] = defaultdict(int)
         self.in_slot: dict[str, set[str]] = defaultdict(set)
+        self.of_person: dict[str, set[str]] = defaultdict(set)
 
     def cap_ok(self, m: Meeting) -> bool:
         for pid in (m.a, m.b):
@@ -50,6 +57,8 @@ class _State:
         self.count[m.a] += 1
         self.count[m.b] += 1
         self.in_slot[slot].add(m.id)
+        self.of_person[m.a].add(m.id)
+        self.of_person[m.b].add(m.id)
 
     def remove(self, m: Meeting) -> str:
         slot = self.slot_of.pop(m.id)
@@ -58,6 +67,8 @@ class _State:
         self.count[m.a] -= 1
         self.count[m.b] -= 1
         self.in_slot[slot].discard(m.id)
+        self.of_person[m.a].discard(m.id)
+        self.of_person[m.b].discard(m.id)
         return slot
 
     def closeness(self, m: Meeting, slot: str) -> int:
@@ -100,7 +111,173 @@ def greedy_slots(
         if candidates:
             state.place(m, max(candidates, key=lambda s: state.closeness(m, s)))
     _repair(state, by_id, options, free_meetings, deadline)
+    # re-scheduling: meetings back in their previous slot stay there
+    keep = {mid for mid, slot in state.slot_of.items() if preferred and preferred.get(mid) == slot}
+    _fairer(state, by_id, options, requests, deadline, keep)
+    _compact(state, options, deadline, keep)
     return dict(state.slot_of)
+
+
+def _shortfall(state: _State, pid: str, requests: Mapping[str, int], extra: int = 0) -> tuple:
+    """(below 1, below 2) for one person: the fairness levels F_1, F_2 they count in."""
+    n = state.count[pid] + extra
+    r = requests[pid]
+    return (int(n < min(1, r)), int(n < min(2, r)))
+
+
+def _total_shortfall(state: _State, people: set[str], requests: Mapping[str, int]) -> tuple:
+    below = [_shortfall(state, p, requests) for p in people]
+    return (sum(b[0] for b in below), sum(b[1] for b in below))
+
+
+def _fairer(
+    state: _State,
+    by_id: Mapping[str, Meeting],
+    options: Mapping[str, list[str]],
+    requests: Mapping[str, int],
+    deadline: float,
+    keep: set[str],
+) -> None:
+    """Swap an unscheduled meeting of someone short of meetings for a scheduled meeting of the
+    same weight whenever that lowers (F_1, F_2) lexicographically; the weight is unchanged."""
+    improved = True
+    while improved and time.perf_counter() < deadline:
+        improved = False
+        needy = [
+            m
+            for m in by_id.values()
+            if m.id not in state.slot_of
+            and options[m.id]
+            and m.locked_slot is None
+            and any(_shortfall(state, p, requests) != (0, 0) for p in (m.a, m.b))
+        ]
+        for m in needy:
+            if time.perf_counter() > deadline:
+                return
+            if m.id not in state.slot_of and _swap_in(state, m, by_id, options, requests, keep):
+                improved = True
+
+
+def _swap_in(
+    state: _State,
+    m: Meeting,
+    by_id: Mapping[str, Meeting],
+    options: Mapping[str, list[str]],
+    requests: Mapping[str, int],
+    keep: set[str],
+) -> bool:
+    capped = [
+        p
+        for p in (m.a, m.b)
+        if (cap := state.event.participant(p).max_meetings) is not None and state.count[p] >= cap
+    ]
+    if len(capped) > 1:
+        return False
+    for slot in options[m.id]:
+        blockers = {state.busy.get((m.a, slot)), state.busy.get((m.b, slot))} - {None}
+        if capped:
+            mine = set(state.of_person[capped[0]])
+            candidates = (blockers & mine) if blockers else mine
+        elif blockers:
+            candidates = blockers
+        elif state.used[slot] >= state.event.tables[slot]:
+            candidates = set(state.in_slot[slot])
+        else:
+            continue  # it fits as is: _repair's business (caps stopped it before)
+        if len(blockers) > 1 or len(candidates) == 0:
+            continue
+        for other_id in sorted(candidates, key=str):
+            other = by_id[other_id]
+            if other.locked_slot is not None or other.weight != m.weight or other_id in keep:
+                continue
+            people = {m.a, m.b, other.a, other.b}
+            before = _total_shortfall(state, people, requests)
+            old = state.remove(other)
+            if state.free(m, slot) and state.cap_ok(m):
+                state.place(m, slot)
+                after = _total_shortfall(state, people, requests)
+                if after < before:
+                    return True
+                state.remove(m)
+            state.place(other, old)
+    return False
+
+
+def _gaps_of(state: _State, pid: str, sequence: list[str]) -> int:
+    marks = [(pid, s) in state.busy for s in sequence]
+    if marks.count(True) < 2:
+        return 0
+    first = marks.index(True)
+    last = len(marks) - 1 - marks[::-1].index(True)
+    return marks[first : last + 1].count(False)
+
+
+def _compact(
+    state: _State, options: Mapping[str, list[str]], deadline: float, keep: set[str]
+) -> None:
+    """Move a meeting to another slot, or swap slots with a meeting there when the tables are
+    full, while that lowers the idle gaps of the people concerned (the same meetings stay
+    scheduled: weight and fairness are unchanged)."""
+    event = state.event
+    order = event.slot_ids()
+    sequence = {p.id: [s for s in order if s in p.available] for p in event.participants}
+    movable = {m.id: m for m in event.meetings if m.locked_slot is None and m.id not in keep}
+
+    def gaps(people: set[str]) -> int:
+        return sum(_gaps_of(state, p, sequence[p]) for p in people)
+
+    improved = True
+    while improved and time.perf_counter() < deadline:
+        improved = False
+        for m in movable.values():
+            if m.id not in state.slot_of:
+                continue
+            if time.perf_counter() > deadline:
+                return
+            if gaps({m.a, m.b}) and _improve_one(state, m, options, movable, gaps):
+                improved = True
+
+
+def _improve_one(
+    state: _State,
+    m: Meeting,
+    options: Mapping[str, list[str]],
+    movable: Mapping[str, Meeting],
+    gaps: Callable[[set[str]], int],
+) -> bool:
+    """The first move or swap of ``m`` that lowers the gaps; False if there is none."""
+    old = state.slot_of[m.id]
+    for slot in options[m.id]:
+        if slot == old or (m.a, slot) in state.busy or (m.b, slot) in state.busy:
+            continue
+        if state.used[slot] < state.event.tables[slot]:
+            people = {m.a, m.b}
+            before = gaps(people)
+            state.remove(m)
+            state.place(m, slot)
+            if gaps(people) < before:
+                return True
+            state.remove(m)
+            state.place(m, old)
+            continue
+        for other_id in list(state.in_slot[slot])[:SWAP_CANDIDATES]:
+            other = movable.get(other_id)
+            if other is None or old not in options[other.id]:
+                continue
+            people = {m.a, m.b, other.a, other.b}
+            before = gaps(people)
+            state.remove(m)
+            state.remove(other)
+            if state.free(m, slot) and state.free(other, old):
+                state.place(m, slot)
+                state.place(other, old)
+                if gaps(people) < before:
+                    return True
+                state.remove(m)
+                state.remove(other)
+            state.place(m, old)
+            state.place(other, slot)
+    return False
 
 
 def _repair(
@@ -112,8 +289,11 @@ def _repair(
 ) -> None:
     """Insert unscheduled meetings by moving one blocking meeting elsewhere; repeat while it
     helps and time remains."""
+    tables = state.event.tables
     improved = True
     while improved and time.perf_counter() < deadline:
+        if all(state.used[s] >= n for s, n in tables.items()):
+            return  # every table is taken: a moved meeting would have nowhere to go
         improved = False
         for m in order:
             if m.id in state.slot_of or not state.cap_ok(m):

@@ -22,8 +22,20 @@ from clusteratlas.scheduling.quality import (
     requests_per_participant,
     simple_bound,
 )
+from clusteratlas.scheduling.relaxation import lp_bound
 
 __all__ = ["Progress", "assign_tables", "heuristic", "reschedule", "solve"]
+
+#: share of the time limit kept free for the end (tables, measures) and solver overruns
+DEADLINE_MARGIN = 0.04
+#: CP-SAT is used when the model has at most this many slot variables per second of time
+#: limit; larger events get the heuristic for the whole time (it is far ahead of CP-SAT there:
+#: benchmarks/scheduling.py)
+CP_SAT_VARIABLES_PER_SECOND = 2_000
+#: a step is not started with less time than this left
+MIN_STEP_SECONDS = 0.1
+#: share of the time limit for the greedy start (with its repair, fairness and gap passes)
+HEURISTIC_SHARE, HEURISTIC_MAX_SECONDS = 0.25, 15.0
 
 #: progress callback: (step name, value of the step's objective, its bound, seconds elapsed)
 Progress = Callable[[str, float, float, float], None]
@@ -100,10 +112,11 @@ def _schedule(
 
 
 def heuristic(event: Event, *, time_limit: float = 5.0, fairness_levels: int = 2) -> Schedule:
-    """The greedy schedule alone (status ``feasible``; bound: :func:`simple_bound`)."""
+    """The greedy schedule alone; bound: :func:`simple_bound` or the linear relaxation
+    (:func:`lp_bound`), whichever is lower (status ``optimal`` when the schedule reaches it)."""
     started = time.perf_counter()
     slot_of = greedy_slots(event, time_limit=time_limit)
-    bound = simple_bound(event)
+    bound = _weight_bound(event)
     weight = sum(m.weight for m in event.meetings if m.id in slot_of)
     return _schedule(
         event,
@@ -116,6 +129,13 @@ def heuristic(event: Event, *, time_limit: float = 5.0, fairness_levels: int = 2
         method="greedy",
         started=started,
     )
+
+
+def _weight_bound(event: Event) -> int:
+    """The better of the simple bound and the linear relaxation's."""
+    relaxed = lp_bound(event)
+    simple = simple_bound(event)
+    return simple if relaxed is None else min(simple, relaxed)
 
 
 def solve(
@@ -204,7 +224,8 @@ class _Lexicographic:
         self.cp = cp_model  # imported before the clock starts: the import takes seconds
         self.event = event
         self.started = time.perf_counter()
-        self.deadline = self.started + time_limit
+        # a margin for what follows the last solve (tables, measures) and CP-SAT's overrun
+        self.deadline = self.started + time_limit * (1 - DEADLINE_MARGIN)
         self.workers = workers
         self.levels = fairness_levels
         self.gaps = gaps
@@ -361,6 +382,9 @@ class _Lexicographic:
             self.steps.append(f"{name}: optimal (the start reaches the bound {known_bound})")
             self.model.add(objective >= start_value if maximise else objective <= start_value)
             return start_value, known_bound
+        if self.deadline - begun < MIN_STEP_SECONDS:
+            self.steps.append(f"{name}: not solved (no time left), kept the start")
+            return start_value, known_bound
         if maximise:
             self.model.maximize(objective)
         else:
@@ -398,7 +422,20 @@ class _Lexicographic:
     def run(self) -> Schedule:
         event = self.event
         total = self.deadline - self.started
-        self.hint = greedy_slots(event, time_limit=min(2.0, 0.1 * total), preferred=self.previous)
+        n_vars = sum(
+            1 if m.locked_slot is not None else len(event.feasible_slots(m)) for m in event.meetings
+        )
+        large = n_vars > CP_SAT_VARIABLES_PER_SECOND * total
+        share = 1.0 if large else min(HEURISTIC_MAX_SECONDS, HEURISTIC_SHARE * total) / total
+        self.hint = greedy_slots(event, time_limit=share * total, preferred=self.previous)
+        if large:
+            self.steps.append(
+                f"heuristic only: {n_vars:,} slot variables is more than CP-SAT handles in "
+                f"{total:.0f} s (≤ {CP_SAT_VARIABLES_PER_SECOND:,} per second)"
+            )
+            bound = _weight_bound(event)
+            weight = sum(m.weight for m in event.meetings if m.id in self.hint)
+            return self._finish("optimal" if weight == bound else "feasible", bound, "greedy")
         self.reached: list[dict[str, tuple[Any, int]]] = []
         self.gap_aux: list[tuple[Any, list[Any]]] = []
         self._build()
@@ -407,7 +444,7 @@ class _Lexicographic:
         # later steps are usually quick (the first fixes most of the structure): give the
         # first half the time, then share what is left equally
         _, bound = self._step(
-            "weight", self.weight, True, 0.5, lambda q: q.weight, simple_bound(event)
+            "weight", self.weight, True, 0.5, lambda q: q.weight, _weight_bound(event)
         )
         steps_left = bool(self.previous) + self.levels + self.gaps
         if self.previous:
@@ -417,6 +454,9 @@ class _Lexicographic:
             self._step("moves", moved, False, 1 / steps_left, lambda q: q.moved or 0, 0)
             steps_left -= 1
         for k in range(1, self.levels + 1):
+            if self.deadline - time.perf_counter() < MIN_STEP_SECONDS:
+                self.steps.append(f"fairness {k}: not solved (no time left), kept the start")
+                continue
             expr, reached, floor = self._fairness_terms(k)
             self.reached.append(reached)
             self._step(
@@ -428,13 +468,15 @@ class _Lexicographic:
                 floor,
             )
             steps_left -= 1
-        if self.gaps:
+        if self.gaps and self.deadline - time.perf_counter() < MIN_STEP_SECONDS:
+            self.steps.append("gaps: not solved (no time left), kept the start")
+        elif self.gaps:
             expr, self.gap_aux = self._gap_terms()
             self._step("gaps", expr, False, 1.0, lambda q: q.idle_gaps, 0)
         status = "optimal" if all(": optimal" in step for step in self.steps) else "feasible"
         return self._finish(status, bound)
 
-    def _finish(self, status: str, bound: int) -> Schedule:
+    def _finish(self, status: str, bound: int, method: str = "") -> Schedule:
         return _schedule(
             self.event,
             self.hint,
@@ -443,7 +485,7 @@ class _Lexicographic:
             fairness_levels=self.levels,
             previous=self.previous,
             previous_tables=self.previous_tables,
-            method=f"cp-sat ({self.workers} worker{'s' if self.workers > 1 else ''})",
+            method=method or f"cp-sat ({self.workers} worker{'s' if self.workers > 1 else ''})",
             started=self.started,
             steps=tuple(self.steps),
         )
