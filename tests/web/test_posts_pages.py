@@ -105,6 +105,16 @@ def test_list_shows_open_posts_with_filters(client, session, world, make_post):
     ]
 
 
+def test_profile_links_to_its_posts(client, world, make_org):
+    volta, ana = world[3], world[0]
+    page = client.get(f"/organisations/{volta.id}")
+    assert page.status_code == 200
+    assert f'href="/posts?organisation={volta.id}">Offers and requests of Volta Cells' in page.text
+    log_in(client, ana)
+    draft = make_org(ana, status="draft", name="Draft Co")
+    assert "/posts?organisation=" not in client.get(f"/organisations/{draft.id}").text
+
+
 def test_list_htmx_fragment_and_bad_filters(client, world):
     fragment = client.get("/posts?kind=offer", headers={"HX-Request": "true"})
     assert fragment.status_code == 200
