@@ -186,11 +186,12 @@ def test_create_bad_input_is_422(client, auth, world, values, field):
 
 
 def test_create_for_unpublished_organisation_is_422(client, auth, world, make_org):
-    ana = world[0]
+    ana, ben = world[0], world[1]
     draft = make_org(ana, status="draft", name="Draft Co")
-    assert "organisation_id" in _errors(
-        client.post("/api/posts", json=_new(draft.id), headers=auth(ana))
-    )
+    own = _errors(client.post("/api/posts", json=_new(draft.id), headers=auth(ana)))
+    assert own["organisation_id"] == "the profile must be published before it can post"
+    other = _errors(client.post("/api/posts", json=_new(draft.id), headers=auth(ben)))
+    assert other["organisation_id"] == "no organisation with this id"
 
 
 def test_malformed_json_is_422(client, auth, world):

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from clusteratlas.collaboration import ValidationError
 from clusteratlas.collaboration import posts as verbs
 from clusteratlas.collaboration.models import Post, PostCategory, PostInterest, PostKind, User
-from clusteratlas.collaboration.queries import get_organisation
+from clusteratlas.collaboration.queries import visible_organisation
 from clusteratlas.web.api.deps import MAX_ID, CurrentUser, OptionalUser, SessionDep, SettingsDep
 from clusteratlas.web.api.errors import error_responses
 from clusteratlas.web.api.schemas import Line, Text
@@ -214,8 +214,8 @@ def read(session: SessionDep, viewer: OptionalUser, post_id: PostId) -> PostPubl
 )
 def create(body: PostCreate, session: SessionDep, user: CurrentUser) -> PostPublic:
     """For a published organisation you manage (administrators: any)."""
-    organisation = get_organisation(session, body.organisation_id)
-    if organisation is None:
+    organisation = visible_organisation(session, viewer=user, organisation_id=body.organisation_id)
+    if organisation is None:  # unknown, or a draft of someone else: not revealed
         raise ValidationError({"organisation_id": "no organisation with this id"})
     values = body.model_dump(exclude={"organisation_id"})
     post = verbs.create_post(session, actor=user, organisation=organisation, **values)
