@@ -12,7 +12,9 @@ from clusteratlas.scheduling import (
     reschedule,
     solve,
 )
-from scheduling.brute import best
+from clusteratlas.scheduling.heuristic import compact_slots
+from clusteratlas.scheduling.relaxation import lp_bound
+from scheduling.brute import best, with_tables
 from scheduling.checker import measure, violations
 from scheduling.events import event, tiny_events
 
@@ -174,3 +176,65 @@ def test_solve_a_medium_event_is_valid_and_beats_or_ties_the_heuristic():
     assert quick.objective <= exact.objective <= exact.bound
     assert exact.bound <= quick.bound
     assert measure(data, _slot_of(exact))[0] == exact.objective
+
+
+@settings(max_examples=40, deadline=None)
+@given(tiny_events(max_meetings=6))
+def test_lp_bound_is_an_upper_bound_on_the_weight(data):
+    if not _locks_can_hold(data):
+        return
+
+    bound = lp_bound(parse_event(data))
+
+    assert bound >= best(data)[0]
+
+
+@settings(max_examples=30, deadline=None)
+@given(tiny_events(max_meetings=6))
+def test_compact_slots_keeps_the_meetings_and_never_adds_gaps(data):
+    if not _locks_can_hold(data):
+        return
+    parsed = parse_event(data)
+    start = _slot_of(solve(parsed, time_limit=LIMIT, gaps=False))  # gaps not optimised
+
+    compacted = compact_slots(parsed, start, time_limit=LIMIT)
+
+    assert set(compacted) == set(start)
+    assert violations(data, with_tables(data, compacted)) == []
+    assert measure(data, compacted)[:-1] == measure(data, start)[:-1]  # weight, F_1, F_2
+    assert measure(data, compacted)[-1] <= measure(data, start)[-1]  # gaps
+
+
+def test_solve_uses_the_heuristic_alone_when_the_model_is_too_large_for_the_time():
+    import random
+
+    rng = random.Random(5)
+    people = {f"p{i}": None for i in range(40)}
+    pairs = set()
+    while len(pairs) < 120:
+        a, b = rng.sample(sorted(people), 2)
+        pairs.add((min(a, b), max(a, b)))
+    data = event(8, 10, people, sorted(pairs))  # 960 slot variables > 2,000 × 0.2 s
+
+    schedule = solve(parse_event(data), time_limit=0.2)
+
+    assert schedule.method == "greedy"
+    assert schedule.steps[0].startswith("heuristic only: 960 slot variables")
+    assert violations(data, _as_dict(schedule)) == []
+    assert schedule.objective <= schedule.bound
+
+
+def test_compact_slots_closes_a_gap_by_a_move_and_by_a_swap():
+    # p1 meets in s1 and s3 with s2 empty: a move closes the gap. With s2 taken by p4-p5
+    # (one table), only a swap of slots with that meeting does.
+    data = event(3, 1, {f"p{i}": None for i in range(1, 6)}, [("p1", "p2"), ("p1", "p3")])
+    parsed = parse_event(data)
+    moved = compact_slots(parsed, {"m1": "s1", "m2": "s3"})
+    data_full = event(
+        3, 1, {f"p{i}": None for i in range(1, 6)}, [("p1", "p2"), ("p1", "p3"), ("p4", "p5")]
+    )
+    swapped = compact_slots(parse_event(data_full), {"m1": "s1", "m2": "s3", "m3": "s2"})
+
+    assert measure(data, moved)[-1] == 0
+    assert measure(data_full, swapped)[-1] == 0
+    assert violations(data_full, with_tables(data_full, swapped)) == []

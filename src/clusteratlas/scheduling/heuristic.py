@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping
 from clusteratlas.scheduling.model import Event, Meeting
 from clusteratlas.scheduling.quality import requests_per_participant
 
-__all__ = ["greedy_slots"]
+__all__ = ["compact_slots", "greedy_slots"]
 
 #: meetings of a full slot tried as swap partners when compacting agendas
 SWAP_CANDIDATES = 40
@@ -115,6 +115,26 @@ def greedy_slots(
     keep = {mid for mid, slot in state.slot_of.items() if preferred and preferred.get(mid) == slot}
     _fairer(state, by_id, options, requests, deadline, keep)
     _compact(state, options, deadline, keep)
+    return dict(state.slot_of)
+
+
+def compact_slots(
+    event: Event,
+    slot_of: Mapping[str, str],
+    *,
+    time_limit: float = 1.0,
+    keep: Mapping[str, str] | None = None,
+) -> dict[str, str]:
+    """Fewer idle gaps for a valid schedule by moves and swaps of meetings between slots; the
+    same meetings stay scheduled, and those in their ``keep`` slot stay there."""
+    deadline = time.perf_counter() + time_limit
+    state = _State(event)
+    by_id = {m.id: m for m in event.meetings}
+    for mid, slot in slot_of.items():
+        state.place(by_id[mid], slot)
+    options = {m.id: event.feasible_slots(m) for m in event.meetings}
+    kept = {mid for mid, slot in slot_of.items() if keep and keep.get(mid) == slot}
+    _compact(state, options, deadline, kept)
     return dict(state.slot_of)
 
 
