@@ -12,10 +12,11 @@ from collections.abc import Collection
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from clusteratlas.collaboration.models import Organisation, User
+    from clusteratlas.collaboration.models import Organisation, SavedSearch, User
 
 __all__ = [
     "can_create_organisation",
+    "can_delete_saved_search",
     "can_edit_organisation",
     "can_follow_post",
     "can_link_organisation",
@@ -23,6 +24,8 @@ __all__ = [
     "can_manage_managers",
     "can_moderate",
     "can_review_organisation",
+    "can_save_search",
+    "can_see_recommendations",
     "can_view_contacts",
     "can_view_organisation",
     "can_view_history",
@@ -133,3 +136,22 @@ def can_view_post(
     if is_open and organisation.status == "published":  # OrganisationStatus is a StrEnum
         return True
     return can_manage_posts(user, managers)
+
+
+def can_save_search(user: User | None) -> bool:
+    """Save a search (and receive its new matches by e-mail): members."""
+    return is_member(user)
+
+
+def can_delete_saved_search(user: User | None, saved_search: SavedSearch) -> bool:
+    """Delete a saved search: its owner, or an administrator."""
+    return (
+        is_member(user)
+        and user is not None
+        and (bool(user.is_admin) or saved_search.user_id == user.id)
+    )
+
+
+def can_see_recommendations(user: User | None, managers: Collection[int]) -> bool:
+    """ "Partners for you" of an organisation: its confirmed managers and administrators."""
+    return is_member(user) and user is not None and (bool(user.is_admin) or user.id in managers)
