@@ -155,7 +155,7 @@ def main() -> None:
         print(f"  {'method':<11} {'weight':>7} {'of bound':>8} {'no mtg':>8} {'gaps':>7} {'s':>7}")
         print(
             _row(
-                "CP-SAT",
+                "CP-SAT" if exact.method.startswith("cp-sat") else "solve*",
                 exact.objective,
                 bound,
                 exact.without_meetings,

@@ -33,8 +33,9 @@ class _State:
         self.busy: dict[tuple[str, str], str] = {}  # (person, slot) → meeting id
         self.used: dict[str, int] = defaultdict(int)
         self.count: dict[str, int] = defaultdict(int)
-        self.in_slot: dict[str, set[str]] = defaultdict(set)
-        self.of_person: dict[str, set[str]] = defaultdict(set)
+        # meeting ids as insertion-ordered dicts (not sets): runs do not depend on hashing
+        self.in_slot: dict[str, dict[str, None]] = defaultdict(dict)
+        self.of_person: dict[str, dict[str, None]] = defaultdict(dict)
 
     def cap_ok(self, m: Meeting) -> bool:
         for pid in (m.a, m.b):
@@ -56,9 +57,9 @@ class _State:
         self.used[slot] += 1
         self.count[m.a] += 1
         self.count[m.b] += 1
-        self.in_slot[slot].add(m.id)
-        self.of_person[m.a].add(m.id)
-        self.of_person[m.b].add(m.id)
+        self.in_slot[slot][m.id] = None
+        self.of_person[m.a][m.id] = None
+        self.of_person[m.b][m.id] = None
 
     def remove(self, m: Meeting) -> str:
         slot = self.slot_of.pop(m.id)
@@ -66,9 +67,9 @@ class _State:
         self.used[slot] -= 1
         self.count[m.a] -= 1
         self.count[m.b] -= 1
-        self.in_slot[slot].discard(m.id)
-        self.of_person[m.a].discard(m.id)
-        self.of_person[m.b].discard(m.id)
+        self.in_slot[slot].pop(m.id, None)
+        self.of_person[m.a].pop(m.id, None)
+        self.of_person[m.b].pop(m.id, None)
         return slot
 
     def closeness(self, m: Meeting, slot: str) -> int:
@@ -243,8 +244,22 @@ def _compact(
     sequence = {p.id: [s for s in order if s in p.available] for p in event.participants}
     movable = {m.id: m for m in event.meetings if m.locked_slot is None and m.id not in keep}
 
+    position = {p: {s: i for i, s in enumerate(seq)} for p, seq in sequence.items()}
+
     def gaps(people: set[str]) -> int:
         return sum(_gaps_of(state, p, sequence[p]) for p in people)
+
+    def targets(m: Meeting) -> list[str]:
+        """Slots next to or inside the span of the sides' other meetings (where a move can
+        close a gap), in time order."""
+        near: set[str] = set()
+        old = state.slot_of[m.id]
+        for p in (m.a, m.b):
+            seq, pos = sequence[p], position[p]
+            others = [pos[state.slot_of[o]] for o in state.of_person[p] if o != m.id]
+            if others:
+                near.update(seq[max(0, min(others) - 1) : max(others) + 2])
+        return [s for s in options[m.id] if s in near and s != old]
 
     improved = True
     while improved and time.perf_counter() < deadline:
@@ -254,20 +269,21 @@ def _compact(
                 continue
             if time.perf_counter() > deadline:
                 return
-            if gaps({m.a, m.b}) and _improve_one(state, m, options, movable, gaps):
+            if gaps({m.a, m.b}) and _improve_one(state, m, targets(m), options, movable, gaps):
                 improved = True
 
 
 def _improve_one(
     state: _State,
     m: Meeting,
+    targets: list[str],
     options: Mapping[str, list[str]],
     movable: Mapping[str, Meeting],
     gaps: Callable[[set[str]], int],
 ) -> bool:
-    """The first move or swap of ``m`` that lowers the gaps; False if there is none."""
+    """The first move or swap of ``m`` into ``targets`` that lowers the gaps; False if none."""
     old = state.slot_of[m.id]
-    for slot in options[m.id]:
+    for slot in targets:
         if slot == old or (m.a, slot) in state.busy or (m.b, slot) in state.busy:
             continue
         if state.used[slot] < state.event.tables[slot]:

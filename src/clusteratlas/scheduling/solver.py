@@ -473,15 +473,27 @@ class _Lexicographic:
         if self.gaps and self.deadline - time.perf_counter() < MIN_STEP_SECONDS:
             self.steps.append("gaps: not solved (no time left), kept the start")
         elif self.gaps:
-            # the fairness steps ignore gaps: compact their schedule first (same meetings)
+            # the fairness steps ignore gaps: compact their schedule first (same meetings);
+            # when the gap model is too large for CP-SAT in the time left, only that
+            remaining = self.deadline - time.perf_counter()
+            size = len(self.x) + 2 * sum(
+                len(p.available) for p in event.participants if len(self.by_person[p.id]) > 1
+            )
+            too_large = size > CP_SAT_VARIABLES_PER_SECOND * remaining
             self.hint = compact_slots(
                 event,
                 self.hint,
-                time_limit=0.25 * (self.deadline - time.perf_counter()),
+                time_limit=remaining * (1.0 if too_large else 0.25),
                 keep=self.previous,
             )
-            expr, self.gap_aux = self._gap_terms()
-            self._step("gaps", expr, False, 1.0, lambda q: q.idle_gaps, 0)
+            if too_large:
+                self.steps.append(
+                    f"gaps: compacted by the heuristic ({size:,} variables is more than CP-SAT "
+                    f"handles in the {remaining:.1f} s left)"
+                )
+            else:
+                expr, self.gap_aux = self._gap_terms()
+                self._step("gaps", expr, False, 1.0, lambda q: q.idle_gaps, 0)
         status = "optimal" if all(": optimal" in step for step in self.steps) else "feasible"
         return self._finish(status, bound)
 
