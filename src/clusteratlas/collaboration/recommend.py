@@ -378,7 +378,9 @@ def _version(session: Session, now: datetime) -> tuple[Any, ...]:
         )
     ).one()
     posts = session.execute(select(func.count(), func.max(Post.updated_at))).one()
-    return (str(session.get_bind().url), now.date(), *orgs, *posts)
+    bind = session.get_bind()
+    url = getattr(bind, "engine", bind).url
+    return (str(url), now.date(), *orgs, *posts)
 
 
 def _doc(post: Post) -> PostDoc:
