@@ -498,7 +498,7 @@ def create_organisation(
     values = _clean({"type": type, "name": name, "country": country, **fields})
     _check_together(values)
     organisation = Organisation(
-        status=OrganisationStatus.draft, contacts=[], **dict.fromkeys(LIST_FIELDS, [])
+        status=OrganisationStatus.draft, contacts=[], **{f: [] for f in LIST_FIELDS}
     )
     _apply(organisation, values)
     organisation.managers.append(OrganisationManager(user_id=actor.id))
