@@ -711,3 +711,6 @@ from clusteratlas.cli.mail import mail_app  # noqa: E402 - uses _errors and err 
 app.add_typer(mail_app, name="mail")
 
 import clusteratlas.cli.schedule  # noqa: E402, F401 - registers its command on `app`
+from clusteratlas.cli.searches import searches_app  # noqa: E402 - uses _errors and err above
+
+app.add_typer(searches_app, name="saved-searches")
