@@ -23,12 +23,13 @@ from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 from sqlalchemy import select
-from sqlalchemy.orm import Session, aliased, selectinload
+from sqlalchemy.orm import Session, aliased
 
 from clusteratlas.collaboration.models import (
     LinkKind,
     Organisation,
     OrganisationLink,
+    OrganisationSector,
     OrganisationStatus,
     OrganisationType,
     Post,
@@ -228,6 +229,12 @@ def _csv_response(
     )
 
 
+#: the exported columns of :class:`Organisation` (sectors and links come from their tables)
+_ORGANISATION_FIELDS = tuple(
+    name for name in ExportOrganisation.model_fields if name not in ("sectors", "links")
+)
+
+
 def published_organisations(
     session: Session,
     *,
@@ -235,69 +242,57 @@ def published_organisations(
     type: OrganisationType | None,  # noqa: A002
 ) -> list[ExportOrganisation]:
     """The published profiles (filtered), sorted by id, with their sectors and the links
-    between published profiles."""
-    query = (
-        select(Organisation)
-        .where(Organisation.status == OrganisationStatus.published)
-        .options(selectinload(Organisation.sectors))
-        .order_by(Organisation.id)
-    )
+    between published profiles. Plain column queries (no ORM objects): three queries for any
+    number of profiles."""
+    where = [Organisation.status == OrganisationStatus.published]
     if country is not None:
-        query = query.where(Organisation.country == country.upper())
+        where.append(Organisation.country == country.upper())
     if type is not None:
-        query = query.where(Organisation.type == type)
-    organisations = session.scalars(query).all()
-    links: dict[int, list[ExportLink]] = {}
-    if organisations:
-        source = aliased(Organisation)
-        target = aliased(Organisation)
-        rows = session.execute(
-            select(OrganisationLink.source_id, OrganisationLink.kind, target.id, target.name)
-            .join(source, source.id == OrganisationLink.source_id)
-            .join(target, target.id == OrganisationLink.target_id)
-            .where(
-                source.status == OrganisationStatus.published,
-                target.status == OrganisationStatus.published,
-            )
-            .order_by(OrganisationLink.source_id, OrganisationLink.kind, target.id)
-        ).all()
-        for source_id, kind, target_id, target_name in rows:
-            links.setdefault(source_id, []).append(
-                ExportLink(kind=kind, target_id=target_id, target_name=target_name)
-            )
-    return [
-        ExportOrganisation(
-            id=o.id,
-            name=o.name,
-            acronym=o.acronym,
-            type=o.type,
-            country=o.country,
-            region_code=o.region_code,
-            city=o.city,
-            website=o.website,
-            description=o.description,
-            keywords=list(o.keywords or []),
-            value_chains=list(o.value_chains or []),
-            emerging_industries=list(o.emerging_industries or []),
-            s3_priorities=list(o.s3_priorities or []),
-            sectors=[ExportSector(scheme=s.scheme, code=s.code, title=s.title) for s in o.sectors],
-            members_sme=o.members_sme,
-            members_large=o.members_large,
-            members_research=o.members_research,
-            members_university=o.members_university,
-            members_other=o.members_other,
-            staff_fte=o.staff_fte,
-            year_founded=o.year_founded,
-            quality_label=o.quality_label.value if o.quality_label else None,
-            label_date=o.label_date,
-            label_expiry=o.label_expiry,
-            links=links.get(o.id, []),
-            version=o.version,
-            published_at=o.published_at,
-            updated_at=o.updated_at,
+        where.append(Organisation.type == type)
+    columns = [getattr(Organisation, name) for name in _ORGANISATION_FIELDS]
+    rows = session.execute(select(*columns).where(*where).order_by(Organisation.id)).all()
+    if not rows:
+        return []
+    sectors: dict[int, list[ExportSector]] = {}
+    for organisation_id, scheme, code, title in session.execute(
+        select(
+            OrganisationSector.organisation_id,
+            OrganisationSector.scheme,
+            OrganisationSector.code,
+            OrganisationSector.title,
         )
-        for o in organisations
-    ]
+        .join(Organisation, Organisation.id == OrganisationSector.organisation_id)
+        .where(*where)
+        .order_by(
+            OrganisationSector.organisation_id, OrganisationSector.scheme, OrganisationSector.code
+        )
+    ):
+        sectors.setdefault(organisation_id, []).append(
+            ExportSector.model_construct(scheme=scheme, code=code, title=title)
+        )
+    links: dict[int, list[ExportLink]] = {}
+    target = aliased(Organisation)
+    for source_id, kind, target_id, target_name in session.execute(
+        select(OrganisationLink.source_id, OrganisationLink.kind, target.id, target.name)
+        .join(Organisation, Organisation.id == OrganisationLink.source_id)
+        .join(target, target.id == OrganisationLink.target_id)
+        .where(*where, target.status == OrganisationStatus.published)
+        .order_by(OrganisationLink.source_id, OrganisationLink.kind, target.id)
+    ):
+        links.setdefault(source_id, []).append(
+            ExportLink.model_construct(kind=kind, target_id=target_id, target_name=target_name)
+        )
+    result = []
+    for row in rows:
+        values = row._asdict()
+        for name in ("keywords", "value_chains", "emerging_industries", "s3_priorities"):
+            values[name] = list(values[name] or [])
+        label = values["quality_label"]
+        values["quality_label"] = label.value if label is not None else None
+        values["sectors"] = sectors.get(values["id"], [])
+        values["links"] = links.get(values["id"], [])
+        result.append(ExportOrganisation.model_construct(**values))
+    return result
 
 
 def open_posts(
@@ -311,7 +306,19 @@ def open_posts(
     """Open posts (not closed, not expired) of published organisations, sorted by id."""
     now = utcnow()
     query = (
-        select(Post, Organisation.name, Organisation.country)
+        select(
+            Post.id,
+            Post.organisation_id,
+            Organisation.name.label("organisation_name"),
+            Organisation.country,
+            Post.kind,
+            Post.category,
+            Post.title,
+            Post.body,
+            Post.keywords,
+            Post.created_at,
+            Post.expires_at,
+        )
         .join(Organisation, Organisation.id == Post.organisation_id)
         .where(
             Organisation.status == OrganisationStatus.published,
@@ -328,22 +335,12 @@ def open_posts(
         query = query.where(Post.kind == kind)
     if category is not None:
         query = query.where(Post.category == category)
-    return [
-        ExportPost(
-            id=post.id,
-            organisation_id=post.organisation_id,
-            organisation_name=name,
-            country=org_country,
-            kind=post.kind,
-            category=post.category,
-            title=post.title,
-            body=post.body,
-            keywords=list(post.keywords or []),
-            created_at=post.created_at,
-            expires_at=post.expires_at,
-        )
-        for post, name, org_country in session.execute(query).all()
-    ]
+    result = []
+    for row in session.execute(query):
+        values = row._asdict()
+        values["keywords"] = list(values["keywords"] or [])
+        result.append(ExportPost.model_construct(**values))
+    return result
 
 
 def _organisation_row(o: ExportOrganisation) -> dict[str, Any]:
