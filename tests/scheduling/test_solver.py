@@ -6,6 +6,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from clusteratlas.scheduling import (
+    Assignment,
+    Schedule,
     ScheduleInputError,
     heuristic,
     parse_event,
@@ -238,3 +240,19 @@ def test_compact_slots_closes_a_gap_by_a_move_and_by_a_swap():
     assert measure(data, moved)[-1] == 0
     assert measure(data_full, swapped)[-1] == 0
     assert violations(data_full, with_tables(data_full, swapped)) == []
+
+
+def test_reschedule_keeps_tables_of_meetings_that_stay():
+    data = event(2, 3, {f"p{i}": None for i in range(1, 7)}, [("p1", "p2"), ("p3", "p4")])
+    before = Schedule("optimal", 2, 2, (Assignment("m2", "s1", 1), Assignment("m1", "s1", 3)), ())
+    data["meetings"].append({"id": "m3", "a": "p5", "b": "p6", "locked_slot": "s1"})
+
+    after = reschedule(parse_event(data), before, time_limit=LIMIT)
+
+    assert violations(data, _as_dict(after)) == []
+    assert after.moved == 0
+    assert {(a.meeting, a.slot, a.table) for a in after.assignments} == {
+        ("m1", "s1", 3),
+        ("m2", "s1", 1),
+        ("m3", "s1", 2),
+    }

@@ -38,8 +38,10 @@ def _read_json(path: Path, what: str) -> Any:
         ) from None
 
 
-def _previous(path: Path) -> dict[str, str]:
-    """Meeting id → slot id of a previous SCHEDULE.json."""
+def _previous(path: Path) -> Any:
+    """A previous SCHEDULE.json as a Schedule (its assignments: slots and tables)."""
+    from clusteratlas.scheduling import Assignment, Schedule
+
     data = _read_json(path, "previous schedule")
     rows = data.get("assignments") if isinstance(data, dict) else None
     if not isinstance(rows, list) or not all(
@@ -49,7 +51,11 @@ def _previous(path: Path) -> dict[str, str]:
         raise _AbortError(
             f"{path}: expected a SCHEDULE.json with assignments [{{meeting, slot, table}}]"
         )
-    return {r["meeting"]: r["slot"] for r in rows}
+    assignments = tuple(
+        Assignment(r["meeting"], r["slot"], r["table"] if isinstance(r.get("table"), int) else 0)
+        for r in rows
+    )
+    return Schedule("feasible", 0, 0, assignments, ())
 
 
 def _write_json(data: Any, path: Path) -> None:

@@ -66,13 +66,18 @@ class Meeting:
 
 @dataclass(frozen=True, slots=True)
 class Event:
-    """A validated event. Slots are in time order; ``tables`` maps every slot to its tables."""
+    """A validated event (build it with :func:`parse_event`). Slots are in time order;
+    ``tables`` maps every slot to its tables."""
 
     slots: tuple[Slot, ...]
     tables: Mapping[str, int]
     participants: tuple[Participant, ...]
     meetings: tuple[Meeting, ...]
     _participant: Mapping[str, Participant] = field(repr=False, compare=False, default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self._participant:  # built directly rather than by parse_event
+            object.__setattr__(self, "_participant", {p.id: p for p in self.participants})
 
     def participant(self, pid: str) -> Participant:
         """The participant with this id."""

@@ -42,10 +42,13 @@ Progress = Callable[[str, float, float, float], None]
 
 
 def assign_tables(
-    event: Event, slot_of: Mapping[str, str], previous_tables: Mapping[str, int] | None = None
+    event: Event,
+    slot_of: Mapping[str, str],
+    previous_tables: Mapping[str, tuple[str, int]] | None = None,
 ) -> tuple[Assignment, ...]:
     """Table numbers 1..tables in each slot: locked tables first, then a meeting's previous
-    table when it is free (re-scheduling), then the lowest free number; input order."""
+    table when it stays in the same slot and the table is free (re-scheduling; meeting id →
+    (slot, table)), then the lowest free number; input order."""
     taken: dict[str, set[int]] = defaultdict(set)
     table_of: dict[str, int] = {}
     scheduled = [m for m in event.meetings if m.id in slot_of]
@@ -55,10 +58,10 @@ def assign_tables(
             taken[slot_of[m.id]].add(m.locked_table)
     if previous_tables:
         for m in scheduled:
-            t = previous_tables.get(m.id)
             slot = slot_of[m.id]
-            free = t is not None and 1 <= t <= event.tables[slot] and t not in taken[slot]
-            if m.id not in table_of and free and t is not None:
+            old_slot, t = previous_tables.get(m.id, (None, 0))
+            free = old_slot == slot and 1 <= t <= event.tables[slot] and t not in taken[slot]
+            if m.id not in table_of and free:
                 table_of[m.id] = t
                 taken[slot].add(t)
     next_free: dict[str, int] = defaultdict(lambda: 1)
@@ -89,12 +92,17 @@ def _schedule(
     bound: int,
     fairness_levels: int,
     previous: Mapping[str, str] | None,
-    previous_tables: Mapping[str, int] | None,
+    previous_tables: Mapping[str, tuple[str, int]] | None,
     method: str,
     started: float,
     steps: tuple[str, ...] = (),
 ) -> Schedule:
     quality = evaluate(event, slot_of, fairness_levels=fairness_levels, previous=previous)
+    if status == "heuristic":  # proven only when every objective is at a trivial bound
+        at_bounds = quality.weight >= bound and not any(quality.fairness)
+        status = (
+            "optimal" if at_bounds and not quality.idle_gaps and not quality.moved else "feasible"
+        )
     return Schedule(
         status=status,
         objective=quality.weight,
@@ -113,16 +121,15 @@ def _schedule(
 
 def heuristic(event: Event, *, time_limit: float = 5.0, fairness_levels: int = 2) -> Schedule:
     """The greedy schedule alone; bound: :func:`simple_bound` or the linear relaxation
-    (:func:`lp_bound`), whichever is lower (status ``optimal`` when the schedule reaches it)."""
+    (:func:`lp_bound`), whichever is lower. Status ``optimal`` only when every objective is
+    at a trivial bound (weight at the bound, nobody short of meetings, no gaps)."""
     started = time.perf_counter()
     slot_of = greedy_slots(event, time_limit=time_limit)
-    bound = _weight_bound(event)
-    weight = sum(m.weight for m in event.meetings if m.id in slot_of)
     return _schedule(
         event,
         slot_of,
-        status="optimal" if weight == bound else "feasible",
-        bound=bound,
+        status="heuristic",
+        bound=_weight_bound(event),
         fairness_levels=fairness_levels,
         previous=None,
         previous_tables=None,
@@ -178,7 +185,7 @@ def reschedule(
     """
     if isinstance(previous, Schedule):
         old = previous.slot_of()
-        tables = {a.meeting: a.table for a in previous.assignments}
+        tables = {a.meeting: (a.slot, a.table) for a in previous.assignments}
     else:
         old, tables = dict(previous), {}
     ids = {m.id for m in event.meetings}
@@ -217,7 +224,7 @@ class _Lexicographic:
         seed: int,
         progress: Progress | None,
         previous: Mapping[str, str] | None,
-        previous_tables: Mapping[str, int] | None,
+        previous_tables: Mapping[str, tuple[str, int]] | None,
     ) -> None:
         from ortools.sat.python import cp_model
 
@@ -435,9 +442,7 @@ class _Lexicographic:
                 f"heuristic only: {n_vars:,} slot variables is more than CP-SAT handles in "
                 f"{total:.0f} s (≤ {CP_SAT_VARIABLES_PER_SECOND:,} per second)"
             )
-            bound = _weight_bound(event)
-            weight = sum(m.weight for m in event.meetings if m.id in self.hint)
-            return self._finish("optimal" if weight == bound else "feasible", bound, "greedy")
+            return self._finish("heuristic", _weight_bound(event), "greedy")
         self.reached: list[dict[str, tuple[Any, int]]] = []
         self.gap_aux: list[tuple[Any, list[Any]]] = []
         self._build()
