@@ -628,3 +628,29 @@ def test_moderation_queue_sanitises_descriptions(client, create_user, create_org
     assert 'class="send-back-button"' in html
     for gone in ("<script>alert", "onerror", "javascript:alert"):
         assert gone not in html
+
+
+@pytest.mark.parametrize("path", ["links", "links/delete", "managers", "submit", "edit"])
+def test_profile_forms_on_unknown_or_hidden_ids_are_404(client, create_user, create_org, path):
+    hidden = create_org(create_user(), name="Someone else's draft")
+    log_in(client, create_user())
+
+    responses = [
+        post_on(client, "/organisations/new", f"/organisations/{organisation_id}/{path}", {})
+        for organisation_id in (999_999, hidden.id)
+    ]
+
+    assert [r.status_code for r in responses] == [404, 404]
+
+
+def test_profile_forms_need_a_signed_in_user(client, create_user, create_org):
+    organisation = create_org(create_user(), status="published")
+
+    response = client.post(
+        f"/organisations/{organisation.id}/managers",
+        data={"email": "x@example.org"},
+        follow_redirects=False,
+    )
+
+    assert response.status_code in (303, 403)  # to the log-in page, or refused without CSRF
+    assert "x@example.org" not in client.get(f"/organisations/{organisation.id}").text
