@@ -205,4 +205,12 @@ def _summary(result: Any, out: Path) -> None:
         f"idle gaps: {result.idle_gaps:,}{moved}; {result.seconds:.1f} s",
         markup=False,
     )
+    proven = [step.split(":")[0] for step in result.steps if ": optimal" in step]
+    unproven = [step.split(":")[0] for step in result.steps if ": optimal" not in step]
+    if proven or unproven:
+        err.print(
+            f"proven optimal: {', '.join(proven) or 'none'}; "
+            f"not proven: {', '.join(unproven) or 'none'}",
+            markup=False,
+        )
     err.print(f"wrote {out}", markup=False)

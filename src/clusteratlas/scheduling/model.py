@@ -156,6 +156,7 @@ class Schedule:
                 "moved": self.moved,
                 "method": self.method,
                 "seconds": round(self.seconds, 3),
+                "steps": list(self.steps),
             },
         }
 
