@@ -2,8 +2,9 @@
 the demo data: every operation, with generated valid and invalid input (schemathesis'
 positive and negative generation modes), must never answer with a server error (5xx).
 
-Requests carry the API token of a plain member (``member@demo.invalid``), so both the
-signed-in paths and the refusals (403/404) are exercised; outgoing mail is off. The number of
+Each example is sent by a plain member (``member@demo.invalid``), the demo moderator or an
+anonymous visitor, so the signed-in paths, the moderation paths and the refusals (401, 403,
+404) are all exercised; outgoing mail is off. The number of
 examples per operation is bounded and the generation derandomised, so the run is repeatable
 and takes well under two minutes on two cores.
 """
@@ -23,13 +24,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from clusteratlas.collaboration.db import make_engine, session_factory, upgrade
-from clusteratlas.collaboration.demo import MEMBER_EMAIL, seed_demo
+from clusteratlas.collaboration.demo import MEMBER_EMAIL, MODERATOR_EMAIL, seed_demo
 from clusteratlas.collaboration.models import ApiToken, User, utcnow
 from clusteratlas.collaboration.settings import Settings
 from clusteratlas.collaboration.tokens import authenticate_api_token, create_api_token
 from clusteratlas.web.app import create_app
 
 pytestmark = pytest.mark.integration
+
+#: who sends the generated requests (each example picks one)
+ROLES = {"member": MEMBER_EMAIL, "moderator": MODERATOR_EMAIL, "anonymous": ""}
 
 #: examples generated per operation
 MAX_EXAMPLES = 20
@@ -72,20 +76,30 @@ class _Fuzz:
             seed_demo(session)
         self.app = APP
         self.app.state.sessions = session_factory(self.engine)
-        self.token = ""
+        self.tokens: dict[str, str] = {}
 
-    def headers(self) -> dict[str, str]:
-        """The member's ``Authorization`` header; a new token (and member) if a generated
-        request revoked the token or deleted the account."""
+    def headers(self, role: str = "member") -> dict[str, str]:
+        """The ``Authorization`` header of the demo ``member`` or ``moderator`` (none for
+        ``anonymous``); a new token (and account) if a generated request revoked the token or
+        deleted the account."""
+        if role == "anonymous":
+            return {}
+        email = ROLES[role]
         with Session(self.engine) as session, session.begin():
-            if not self.token or authenticate_api_token(session, self.token) is None:
-                member = session.scalars(select(User).where(User.email == MEMBER_EMAIL)).first()
-                if member is None:
-                    member = User(email=MEMBER_EMAIL, password_hash="x", confirmed_at=utcnow())
-                    session.add(member)
+            token = self.tokens.get(role)
+            if token is None or authenticate_api_token(session, token) is None:
+                user = session.scalars(select(User).where(User.email == email)).first()
+                if user is None:
+                    user = User(
+                        email=email,
+                        password_hash="x",
+                        confirmed_at=utcnow(),
+                        is_moderator=role == "moderator",
+                    )
+                    session.add(user)
                     session.flush()
-                self.token, _ = create_api_token(session, actor=member, name="schemathesis")
-        return {"Authorization": f"Bearer {self.token}"}
+                self.tokens[role], _ = create_api_token(session, actor=user, name="schemathesis")
+        return {"Authorization": f"Bearer {self.tokens[role]}"}
 
 
 @pytest.fixture(scope="module")
@@ -115,7 +129,7 @@ def test_no_server_error(operation: str, fuzz: _Fuzz) -> None:
         api_operation.as_strategy(GenerationMode.NEGATIVE),
     )
 
-    @given(case=cases)
+    @given(case=cases, role=st.sampled_from(sorted(ROLES)))
     @settings(
         max_examples=MAX_EXAMPLES,
         deadline=None,
@@ -125,8 +139,8 @@ def test_no_server_error(operation: str, fuzz: _Fuzz) -> None:
         # a known failure is not shrunk (that would only cost time)
         phases=[Phase.explicit, Phase.generate] if known else list(Phase),
     )
-    def run(case: schemathesis.Case) -> None:
-        case.call_and_validate(headers=fuzz.headers(), checks=[not_a_server_error])
+    def run(case: schemathesis.Case, role: str) -> None:
+        case.call_and_validate(headers=fuzz.headers(role), checks=[not_a_server_error])
 
     try:
         run()

@@ -45,8 +45,11 @@ from clusteratlas.collaboration.models import (
 )
 
 __all__ = [
+    "ADMIN_EMAIL",
     "DEMO_DOMAIN",
     "DEMO_PASSWORD",
+    "MEMBER_EMAIL",
+    "MODERATOR_EMAIL",
     "DemoSeed",
     "demo_present",
     "seed_demo",
