@@ -90,7 +90,10 @@ def normalise_query(params: Mapping[str, Any]) -> dict[str, Any]:
 def search_url(query: Mapping[str, Any]) -> str:
     """The search page's path and query string of saved parameters."""
     pairs: list[tuple[str, str]] = []
-    for name, value in query.items():
+    kind = query.get("kind") if query.get("kind") in KINDS else "organisations"
+    names = ["kind", "q", *LIST_PARAMS[str(kind)], "sort"]  # a stable order (JSONB sorts keys)
+    for name in names:
+        value = query.get(name)
         if not value or (name == "sort" and value == "relevance"):
             continue
         for item in value if isinstance(value, list) else [value]:
