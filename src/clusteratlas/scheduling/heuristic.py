@@ -203,8 +203,9 @@ def _swap_in(
             candidates = blockers
         elif state.used[slot] >= state.event.tables[slot]:
             candidates = set(state.in_slot[slot])
-        else:
-            continue  # it fits as is: _repair's business (caps stopped it before)
+        else:  # it fits as it is now (a swap freed room): more weight, no one worse off
+            state.place(m, slot)
+            return True
         if len(blockers) > 1 or len(candidates) == 0:
             continue
         for other_id in sorted(candidates, key=str):
