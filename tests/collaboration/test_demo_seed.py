@@ -15,12 +15,15 @@ from clusteratlas.collaboration.demo import (
 )
 from clusteratlas.collaboration.models import (
     AuditLog,
+    Notification,
     Organisation,
     OrganisationLink,
     OrganisationManager,
     OrganisationSector,
     OrganisationStatus,
     Post,
+    PostFollow,
+    PostInterest,
     User,
 )
 
@@ -65,6 +68,23 @@ def test_seed_demo_adds_labelled_varied_data(session):
     published = {o.id for o in organisations if o.status == "published"}
     assert all(p.organisation_id in published for p in posts)
     assert session.scalar(select(func.count()).where(AuditLog.action == "demo.seeded")) == 1
+
+
+def test_seed_demo_adds_some_activity(session):
+    seed_demo(session)
+    interests = session.scalars(select(PostInterest)).all()
+    notifications = session.scalars(select(Notification)).all()
+    follows = session.scalars(select(PostFollow)).all()
+    posts = {p.id: p for p in session.scalars(select(Post))}
+    member = session.scalars(select(User).where(User.email == "member@demo.invalid")).one()
+
+    assert len(interests) >= 4
+    assert all(i.user_id != posts[i.post_id].author_id for i in interests)
+    assert all(posts[i.post_id].closed_at is None for i in interests)
+    assert len(notifications) == len(interests)
+    assert {n.user_id for n in notifications} == {posts[i.post_id].author_id for i in interests}
+    assert all(n.link.startswith("/posts/") and n.read_at is None for n in notifications)
+    assert [f.user_id for f in follows] == [member.id] * 3
 
 
 def test_demo_roles_and_password(session):

@@ -3,11 +3,12 @@
 :func:`seed_demo` adds about 40 organisations in 15 EU countries (NUTS-2 regions), of every
 type, with sectors (NACE Rev. 2), keywords, members, quality labels, contacts and links, about
 60 offers and requests whose keywords overlap (so search and recommendations have something to
-show), and the users to sign in with: an administrator, a moderator, managers and a plain
-member, all with one known password (:data:`DEMO_PASSWORD`, for development only). Every name
-and description says "(demo)" and every address ends in ``@demo.invalid`` (a domain that can
-never receive mail). The content comes from a seeded random generator, so two runs give the
-same data; running it on a database that already holds the demo data changes nothing.
+show), some interest, follows and inbox notifications, and the users to sign in with: an
+administrator, a moderator, managers and a plain member, all with one known password
+(:data:`DEMO_PASSWORD`, for development only). Every name and description says "(demo)" and
+every address ends in ``@demo.invalid`` (a domain that can never receive mail). The content
+comes from a seeded random generator, so two runs give the same data; running it on a
+database that already holds the demo data changes nothing.
 
 :func:`seed_synthetic` bulk-inserts N synthetic organisations and M posts quickly (the
 benchmark seeds 10,000 and 20,000).
@@ -20,7 +21,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, insert, select
@@ -30,6 +31,7 @@ from clusteratlas.collaboration import audit
 from clusteratlas.collaboration.accounts import hash_password
 from clusteratlas.collaboration.models import (
     LinkKind,
+    Notification,
     Organisation,
     OrganisationLink,
     OrganisationManager,
@@ -38,6 +40,8 @@ from clusteratlas.collaboration.models import (
     OrganisationType,
     Post,
     PostCategory,
+    PostFollow,
+    PostInterest,
     PostKind,
     QualityLabel,
     User,
@@ -446,6 +450,7 @@ def seed_demo(session: Session, *, seed: int = 2024) -> DemoSeed:
         )
         posts += 1
     session.flush()
+    _interest_and_follows(session, managers=managers, member=member, now=now)
     counts = {
         "users": 3 + MANAGERS,
         "organisations": len(organisations),
@@ -468,6 +473,48 @@ def seed_demo(session: Session, *, seed: int = 2024) -> DemoSeed:
         (member.email, "member (manages nothing)"),
     ]
     return DemoSeed(skipped=False, logins=logins, **counts)
+
+
+def _interest_and_follows(
+    session: Session, *, managers: list[User], member: User, now: datetime
+) -> None:
+    """A little activity: managers express interest in the first open posts of others (the
+    authors find it in their inbox) and the member follows three posts."""
+    open_posts = session.scalars(
+        select(Post).where(Post.closed_at.is_(None)).order_by(Post.id).limit(12)
+    ).all()
+    managed = {
+        row.user_id: row.organisation_id
+        for row in session.scalars(
+            select(OrganisationManager).order_by(OrganisationManager.user_id)
+        )
+    }
+    for n, post in enumerate(open_posts[:6]):
+        who = managers[(n + 3) % MANAGERS]
+        if who.id == post.author_id:
+            continue
+        session.add(
+            PostInterest(
+                post_id=post.id,
+                user_id=who.id,
+                organisation_id=managed.get(who.id),
+                message=f"We would like to talk about this (demo message {n + 1}).",
+                created_at=now - timedelta(hours=n + 1),
+            )
+        )
+        if post.author_id is not None:
+            session.add(
+                Notification(
+                    user_id=post.author_id,
+                    subject=f"New interest in your post: {post.title}",
+                    body=f"{who.email} is interested in your post (demo notification).",
+                    link=f"/posts/{post.id}",
+                    created_at=now - timedelta(hours=n + 1),
+                )
+            )
+    for post in open_posts[6:9]:
+        session.add(PostFollow(post_id=post.id, user_id=member.id, created_at=now))
+    session.flush()
 
 
 _VOCABULARY: tuple[str, ...] = tuple(
