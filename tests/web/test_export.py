@@ -321,3 +321,17 @@ def test_large_export_streams_in_chunks(client, session):
     assert len(rows) == 1200
     assert len(chunks) >= 3  # 500 rows a chunk
     assert all(r["name"].endswith("(synthetic demo)") for r in rows)
+
+
+def test_signed_in_members_and_moderators_get_the_same_public_export(
+    client, data, create_user, auth
+):
+    anonymous = client.get("/api/export/organisations.json").json()
+    moderator = create_user(moderator=True)
+    as_moderator = client.get("/api/export/organisations.json", headers=auth(moderator)).json()
+    as_manager_csv = client.get("/api/export/organisations.csv", headers=auth(create_user()))
+
+    assert as_moderator["data"] == anonymous["data"]
+    assert SECRET not in str(as_moderator)
+    assert "Secret Draft" not in as_manager_csv.text
+    assert SECRET not in as_manager_csv.text
