@@ -1,0 +1,311 @@
+"""Collaboration platform latency and throughput (issue #5); run through ``platform.py``.
+
+Seeds 10,000 published organisations and 20,000 posts in a fresh SQLite file, then measures
+
+1. in process: ``search_organisations`` / ``search_posts`` (full-text + facets) and the profile
+   page rendered through the ASGI app, against a baseline in the same run: the same searches
+   as a plain ``LIKE '%word%'`` scan (what a site without a full-text index does);
+2. over HTTP on loopback: ``clusteratlas serve --workers 2`` driven by 50 concurrent
+   keep-alive clients (a small asyncio HTTP/1.1 client, cheap enough not to starve the
+   servers of CPU) on a mix of search API, search page and profile page requests.
+
+Targets (2 cores, SQLite): search p95 ≤ 50 ms in process; over HTTP ≥ 300 requests/s with
+p95 ≤ 150 ms and no errors.
+
+    .venv/bin/python benchmarks/platform.py [--organisations 10000] [--posts 20000]
+        [--clients 50] [--seconds 20] [--workers 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import platform
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Callable
+from pathlib import Path
+from urllib.parse import urlencode
+
+from sqlalchemy import func, or_, select
+
+from clusteratlas.collaboration.db import make_engine, session_factory, upgrade
+from clusteratlas.collaboration.demo import seed_synthetic
+from clusteratlas.collaboration.models import Organisation, OrganisationStatus, Post
+from clusteratlas.collaboration.search import search_organisations, search_posts
+from clusteratlas.collaboration.settings import Settings
+
+SECRET = "benchmark-secret-key-that-is-long-enough-0123456789"
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    k = max(0, min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1))))
+    return ordered[k]
+
+
+def summary(name: str, seconds: list[float]) -> str:
+    ms = [s * 1000 for s in seconds]
+    return (
+        f"  {name:<34} n={len(ms):>5}  p50 {statistics.median(ms):7.1f} ms  "
+        f"p95 {percentile(ms, 95):7.1f} ms  max {max(ms):7.1f} ms"
+    )
+
+
+def timed(calls: list[Callable[[], object]]) -> list[float]:
+    out = []
+    for call in calls:
+        start = time.perf_counter()
+        call()
+        out.append(time.perf_counter() - start)
+    return out
+
+
+def vocabulary(sessions, rng: random.Random) -> tuple[list[str], list[str], list[int]]:
+    """Words that occur in the seeded names and keywords, countries, and organisation ids."""
+    with sessions() as session:
+        names = session.scalars(select(Organisation.name).limit(2000)).all()
+        countries = sorted(set(session.scalars(select(Organisation.country)).all()))
+        ids = session.scalars(
+            select(Organisation.id).where(Organisation.status == OrganisationStatus.published)
+        ).all()
+    words = sorted(
+        {w.strip("(),.").lower() for n in names for w in n.split() if len(w) > 3 and w.isalpha()}
+    )
+    return words, countries, list(ids)
+
+
+def like_baseline(session, word: str, limit: int = 20) -> list[int]:
+    pattern = f"%{word}%"
+    return list(
+        session.scalars(
+            select(Organisation.id)
+            .where(
+                Organisation.status == OrganisationStatus.published,
+                or_(
+                    func.lower(Organisation.name).like(pattern),
+                    func.lower(Organisation.description).like(pattern),
+                ),
+            )
+            .order_by(func.lower(Organisation.name), Organisation.id)
+            .limit(limit)
+        )
+    )
+
+
+def in_process(settings: Settings, words, countries, ids, rng: random.Random, n: int) -> dict:
+    from fastapi.testclient import TestClient
+
+    from clusteratlas.web.app import create_app
+
+    engine = make_engine(settings.database_url)
+    sessions = session_factory(engine)
+    results: dict[str, list[float]] = {}
+    with sessions() as session:
+        queries = [rng.choice(words) for _ in range(n)]
+        facet = [rng.choice(countries) for _ in range(n)]
+        for q in queries[:10]:  # warm caches
+            search_organisations(session, viewer=None, q=q)
+        results["search organisations: text"] = timed(
+            [lambda q=q: search_organisations(session, viewer=None, q=q) for q in queries]
+        )
+        results["search organisations: text+country"] = timed(
+            [
+                lambda q=q, c=c: search_organisations(session, viewer=None, q=q, country=c)
+                for q, c in zip(queries, facet, strict=True)
+            ]
+        )
+        results["search organisations: facets only"] = timed(
+            [lambda c=c: search_organisations(session, viewer=None, country=c) for c in facet]
+        )
+        results["search posts: text"] = timed(
+            [lambda q=q: search_posts(session, viewer=None, q=q) for q in queries]
+        )
+        results["baseline LIKE '%word%' scan"] = timed(
+            [lambda q=q: like_baseline(session, q) for q in queries]
+        )
+    with TestClient(create_app(settings)) as client:
+        picks = [rng.choice(ids) for _ in range(n)]
+        for i in picks[:10]:
+            client.get(f"/organisations/{i}")
+
+        def page(i: int) -> None:
+            response = client.get(f"/organisations/{i}")
+            assert response.status_code == 200, response.status_code
+
+        results["profile page (ASGI, in process)"] = timed([lambda i=i: page(i) for i in picks])
+    engine.dispose()
+    return results
+
+
+# -- over HTTP ------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+async def fetch(reader, writer, path: str) -> int:
+    writer.write(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode())
+    await writer.drain()
+    head = await reader.readuntil(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    status = int(lines[0].split()[1])
+    length = 0
+    for line in lines[1:]:
+        if line.lower().startswith("content-length:"):
+            length = int(line.split(":", 1)[1])
+    if length:
+        await reader.readexactly(length)
+    return status
+
+
+async def load(port: int, paths: list[str], clients: int, seconds: float, warmup: float):
+    latencies: list[float] = []
+    errors: list[str] = []
+    start = time.perf_counter()
+    measure_from = start + warmup
+    stop = measure_from + seconds
+
+    async def client(k: int) -> None:
+        rng = random.Random(k)
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        try:
+            while True:
+                now = time.perf_counter()
+                if now >= stop:
+                    return
+                path = rng.choice(paths)
+                try:
+                    status = await fetch(reader, writer, path)
+                except (OSError, asyncio.IncompleteReadError) as exc:
+                    errors.append(f"{path}: {exc!r}")
+                    writer.close()
+                    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+                    continue
+                took = time.perf_counter() - now
+                if now >= measure_from:
+                    latencies.append(took)
+                    if status != 200:
+                        errors.append(f"{path}: HTTP {status}")
+        finally:
+            writer.close()
+
+    await asyncio.gather(*(client(k) for k in range(clients)))
+    return latencies, errors
+
+
+def wait_for_server(port: int, server: subprocess.Popen, log) -> None:
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=1):
+                return
+        except OSError:
+            if server.poll() is not None or time.monotonic() > deadline:
+                log.seek(0)
+                raise SystemExit(f"server did not start:\n{log.read().decode()}") from None
+            time.sleep(0.2)
+
+
+def over_http(database_url: str, paths, clients: int, seconds: float, workers: int):
+    port = free_port()
+    env = dict(
+        os.environ,
+        CLUSTERATLAS_DATABASE_URL=database_url,
+        CLUSTERATLAS_ENVIRONMENT="production",
+        CLUSTERATLAS_SECRET_KEY=SECRET,
+        CLUSTERATLAS_MAIL_ENABLED="false",
+    )
+    command = [sys.executable, "-m", "clusteratlas", "serve", "--port", str(port)]
+    command += ["--workers", str(workers)]
+    with tempfile.TemporaryFile() as log:
+        server = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            wait_for_server(port, server, log)
+            latencies, errors = asyncio.run(load(port, paths, clients, seconds, warmup=3.0))
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+    return latencies, errors
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--organisations", type=int, default=10_000)
+    parser.add_argument("--posts", type=int, default=20_000)
+    parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--repeats", type=int, default=300, help="in-process calls per case")
+    args = parser.parse_args()
+
+    print(f"python {platform.python_version()}, {os.cpu_count()} cores, SQLite")
+    rng = random.Random(5)
+    with tempfile.TemporaryDirectory() as folder:
+        database_url = f"sqlite:///{Path(folder) / 'platform.db'}"
+        engine = make_engine(database_url)
+        upgrade(engine)
+        sessions = session_factory(engine)
+        start = time.perf_counter()
+        with sessions() as session:
+            seed_synthetic(session, organisations=args.organisations, posts=args.posts, seed=5)
+            session.commit()
+        seeded = time.perf_counter() - start
+        with sessions() as session:
+            n_orgs = session.scalar(select(func.count()).select_from(Organisation))
+            n_posts = session.scalar(select(func.count()).select_from(Post))
+        print(f"seeded {n_orgs:,} organisations and {n_posts:,} posts in {seeded:.1f} s")
+        words, countries, ids = vocabulary(sessions, rng)
+        engine.dispose()
+
+        settings = Settings(environment="production", database_url=database_url, secret_key=SECRET)
+        print("\nin process (one thread):")
+        results = in_process(settings, words, countries, ids, rng, args.repeats)
+        for name, values in results.items():
+            print(summary(name, values))
+        search_p95 = max(percentile(v, 95) for k, v in results.items() if k.startswith("search"))
+        baseline_p95 = percentile(results["baseline LIKE '%word%' scan"], 95)
+
+        paths = []
+        for _ in range(500):
+            word = rng.choice(words)
+            paths.append("/api/search/organisations?" + urlencode({"q": word}))
+            paths.append("/search?" + urlencode({"q": word}))
+            paths.append(f"/organisations/{rng.choice(ids)}")
+        print(
+            f"\nover HTTP: {args.clients} keep-alive clients, {args.seconds:.0f} s after 3 s "
+            f"warm-up, `clusteratlas serve --workers {args.workers}`; requests: search API, "
+            "search page, profile page (one third each)"
+        )
+        latencies, errors = over_http(database_url, paths, args.clients, args.seconds, args.workers)
+        rate = len(latencies) / args.seconds
+        print(summary("HTTP requests", latencies))
+        print(f"  throughput {rate:,.0f} requests/s, errors {len(errors)}")
+        for line in errors[:5]:
+            print(f"    {line}")
+        http_p95 = percentile(latencies, 95) * 1000
+
+    met = search_p95 * 1000 <= 50 and rate >= 300 and http_p95 <= 150 and not errors
+    print(
+        f"\nsearch p95 {search_p95 * 1000:.1f} ms in process (the LIKE scan baseline: "
+        f"{baseline_p95 * 1000:.1f} ms, {baseline_p95 / search_p95:.1f}× slower); "
+        f"HTTP {rate:,.0f} req/s, p95 {http_p95:.0f} ms, {len(errors)} errors"
+    )
+    print(
+        "target: search p95 ≤ 50 ms in process; ≥ 300 req/s, p95 ≤ 150 ms, no errors over "
+        f"HTTP → {'MET' if met else 'NOT MET'}"
+    )
+
+
+if __name__ == "__main__":
+    main()
