@@ -139,6 +139,8 @@ def test_saved_searches_create_list_delete(client, session, data, auth):
         ({"name": "ok", "query": {"q": "x" * 300}}, "q"),
         ({"name": "ok", "query": "country=DE"}, "query"),
         ({"name": "ok", "other": 1}, "other"),
+        ({"name": "a\x00b"}, "name"),
+        ({"name": "ok", "query": {"q": "\x00"}}, "query"),
     ],
 )
 def test_saved_search_validation_is_422(client, data, auth, body, field):
@@ -146,6 +148,16 @@ def test_saved_search_validation_is_422(client, data, auth, body, field):
 
     assert response.status_code == 422
     assert field in response.json()["errors"]
+
+
+def test_saved_search_name_must_be_storable_text(client, data, auth):
+    response = client.post(
+        "/api/saved-searches",
+        content=b'{"name": "\\ud800"}',
+        headers={**auth(data["manager"]), "Content-Type": "application/json"},
+    )
+
+    assert response.status_code == 422
 
 
 def test_saved_searches_are_limited_per_user(client, data, auth):

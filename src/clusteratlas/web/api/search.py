@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path, Query, Response, status
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from clusteratlas.collaboration import PermissionDenied, ValidationError
 from clusteratlas.collaboration.models import Organisation, Post, SavedSearch
@@ -213,6 +213,31 @@ class SavedSearchCreate(BaseModel):
         "facets (kind_ is the post kind)",
     )
 
+    @field_validator("name")
+    @classmethod
+    def _storable_name(cls, value: str) -> str:
+        return _storable(value)
+
+    @field_validator("query")
+    @classmethod
+    def _storable_query(cls, value: dict[str, Any]) -> dict[str, Any]:
+        for key, item in value.items():
+            _storable(key)
+            for text in item if isinstance(item, list) else [item]:
+                _storable(text)
+        return value
+
+
+def _storable(value: str) -> str:
+    """Text any database can store: no NUL, valid UTF-8 (no lone surrogates)."""
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("must be valid UTF-8 text") from None
+    return value
+
 
 class SavedSearchPublic(BaseModel):
     id: int
@@ -256,10 +281,6 @@ def save_search(
     body: SavedSearchCreate, session: SessionDep, user: CurrentUser
 ) -> SavedSearchPublic:
     """Save a search; its new matches will be e-mailed to you (at most 20 saved searches)."""
-    for value in [body.name, *body.query.values()]:
-        texts = value if isinstance(value, list) else [value]
-        if any("\x00" in t for t in texts):
-            raise ValidationError({"query": "NUL characters are not allowed"})
     row = create_saved_search(session, actor=user, name=body.name, query=body.query)
     return _saved_public(row)
 
