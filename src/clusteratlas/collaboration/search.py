@@ -20,7 +20,7 @@ Visibility is :func:`~clusteratlas.collaboration.queries.visible_to`; posts are 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
@@ -38,6 +38,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from clusteratlas.collaboration import ValidationError
 from clusteratlas.collaboration.models import (
     Organisation,
     OrganisationSector,
@@ -61,7 +62,10 @@ __all__ = [
     "POST_SORTS",
     "SECTOR_CODE",
     "SearchPage",
+    "check_organisation_search",
+    "check_post_search",
     "fts_words",
+    "open_posts",
     "search_organisations",
     "search_posts",
 ]
@@ -262,8 +266,6 @@ def search_organisations(
     (latest published first). Ties are broken by name then id. ``published_after`` keeps the
     profiles published later (saved-search notifications). Invalid parameters raise
     ``ValueError`` (check them with :func:`check_organisation_search` first)."""
-    from clusteratlas.collaboration import ValidationError
-
     errors = check_organisation_search(
         country=country, region=region, type=type, sector=sector, label=label, sort=sort
     )
@@ -379,8 +381,6 @@ def search_posts(
     """Open posts ``viewer`` may see that match the words of ``q`` and the filters (kind,
     category, the organisation's country). ``sort``: relevance (newest without words),
     newest or expiry (soonest first). Ties by title then id."""
-    from clusteratlas.collaboration import ValidationError
-
     errors = check_post_search(kind=kind, category=category, country=country, sort=sort)
     if errors:
         raise ValidationError(errors)
@@ -444,8 +444,3 @@ def _grouped_post_counts(
             key = str(getattr(value, "value", value))
             counts[facet][key] = counts[facet].get(key, 0) + n
     return counts, total
-
-
-def facet_values(values: Iterable[tuple[str, int]]) -> list[str]:
-    """The values of a facet's ``(value, count)`` pairs."""
-    return [value for value, _ in values]
