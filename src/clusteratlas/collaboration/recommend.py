@@ -31,11 +31,12 @@ from typing import Any
 import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from clusteratlas.collaboration.models import (
     Organisation,
     OrganisationManager,
+    OrganisationSector,
     OrganisationStatus,
     Post,
     User,
@@ -117,15 +118,27 @@ class PostSuggestion:
 def profile_text(organisation: Organisation) -> str:
     """The text of a profile that is compared: description, keywords, sectors (codes and
     titles), value chains, emerging industries and S3 priorities."""
-    parts = [organisation.description or ""]
-    for values in (
-        organisation.keywords,
-        organisation.value_chains,
-        organisation.emerging_industries,
-        organisation.s3_priorities,
-    ):
+    return _text(
+        organisation.description,
+        [
+            organisation.keywords,
+            organisation.value_chains,
+            organisation.emerging_industries,
+            organisation.s3_priorities,
+        ],
+        [(s.code, s.title) for s in organisation.sectors],
+    )
+
+
+def _text(
+    description: str | None,
+    lists: Sequence[Sequence[str] | None],
+    sectors: Sequence[tuple[str, str]],
+) -> str:
+    parts = [description or ""]
+    for values in lists:
         parts.extend(values or [])
-    parts.extend(f"{s.code} {s.title}" for s in organisation.sectors)
+    parts.extend(f"{code} {title}" for code, title in sectors)
     return "\n".join(p for p in parts if p)
 
 
@@ -136,13 +149,25 @@ def post_text(post: Post) -> str:
 def fit_vectoriser(texts: Sequence[str]) -> TfidfVectorizer:
     """A TF-IDF vectoriser fitted on ``texts`` (English stop words left out; words of letters
     and digits, at least two characters)."""
-    vectoriser = TfidfVectorizer(stop_words="english", sublinear_tf=False, dtype=np.float64)
-    documents = [t for t in texts if t.strip()] or ["empty"]
+    vectoriser = TfidfVectorizer(stop_words="english", dtype=np.float64)
+    documents = list(texts) if any(t.strip() for t in texts) else ["empty"]
     try:
         vectoriser.fit(documents)
     except ValueError:  # only stop words
         vectoriser.fit(["empty"])
     return vectoriser
+
+
+def _fit_transform(texts: Sequence[str]) -> tuple[TfidfVectorizer, Any]:
+    """:func:`fit_vectoriser` and the vectors of ``texts`` in one pass (None if no text)."""
+    if not texts:
+        return fit_vectoriser(texts), None
+    vectoriser = TfidfVectorizer(stop_words="english", dtype=np.float64)
+    try:
+        return vectoriser, vectoriser.fit_transform(texts)
+    except ValueError:  # no word but stop words
+        vectoriser = fit_vectoriser(texts)
+        return vectoriser, vectoriser.transform(texts)
 
 
 def _groups(sectors: Sequence[str]) -> dict[str, str]:
@@ -406,20 +431,51 @@ def _corpus(session: Session, now: datetime) -> _Corpus:
     by_org: dict[int, list[PostDoc]] = {}
     for post in posts:
         by_org.setdefault(post.organisation_id, []).append(post)
-    organisations = session.scalars(
-        select(Organisation)
-        .where(Organisation.status == OrganisationStatus.published)
-        .options(selectinload(Organisation.sectors))
+    published = Organisation.status == OrganisationStatus.published
+    sectors: dict[int, list[tuple[str, str, str]]] = {}
+    for org_id, scheme, code, title in session.execute(
+        select(
+            OrganisationSector.organisation_id,
+            OrganisationSector.scheme,
+            OrganisationSector.code,
+            OrganisationSector.title,
+        )
+        .join(Organisation, Organisation.id == OrganisationSector.organisation_id)
+        .where(published)
+        .order_by(OrganisationSector.scheme, OrganisationSector.code)
+    ):
+        sectors.setdefault(org_id, []).append((scheme, code, title))
+    rows = session.execute(
+        select(
+            Organisation.id,
+            Organisation.name,
+            Organisation.description,
+            Organisation.keywords,
+            Organisation.value_chains,
+            Organisation.emerging_industries,
+            Organisation.s3_priorities,
+        )
+        .where(published)
         .order_by(Organisation.id)
     )
-    profiles = [_profile(o, by_org.get(o.id, ())) for o in organisations]
-    vectoriser = fit_vectoriser([p.text for p in profiles] + [p.text for p in posts])
+    profiles = [
+        Profile(
+            id=org_id,
+            name=name,
+            text=_text(description, lists, [(c, t) for _, c, t in sectors.get(org_id, [])]),
+            sectors=tuple(f"{scheme} {code}" for scheme, code, _ in sectors.get(org_id, [])),
+            posts=tuple(by_org.get(org_id, ())),
+        )
+        for org_id, name, description, *lists in rows
+    ]
+    texts = [p.text for p in profiles] + [p.text for p in posts]
+    vectoriser, matrix = _fit_transform(texts)
     corpus = _Corpus(
         vectoriser=vectoriser,
         profiles=profiles,
-        profile_matrix=vectoriser.transform([p.text for p in profiles]) if profiles else None,
+        profile_matrix=matrix[: len(profiles)] if profiles else None,
         posts=posts,
-        post_matrix=vectoriser.transform([p.text for p in posts]) if posts else None,
+        post_matrix=matrix[len(profiles) :] if posts else None,
     )
     with _lock:
         while len(_cache) >= CACHE_SIZE:
