@@ -58,6 +58,10 @@ class Settings(BaseSettings):
     rate_limit_attempts: int = Field(default=10, gt=0)
     rate_limit_window: int = Field(default=300, gt=0)
 
+    #: seconds that anonymous answers of search, directory, profile and post pages may be
+    #: served from memory (changes made in the same process drop them at once); 0: no cache
+    page_cache_seconds: float = Field(default=30.0, ge=0, le=3600)
+
     #: eligibility of cluster organisations for publication: at least this many members, of
     #: at least this many member types (SMEs, large companies, research, universities, other)
     eligibility_min_members: int = Field(default=15, ge=0)

@@ -29,6 +29,7 @@ from clusteratlas.collaboration.db import engine_from_settings, session_factory
 from clusteratlas.collaboration.settings import Settings, get_settings
 from clusteratlas.web.api import api_router
 from clusteratlas.web.api.errors import install_error_handlers
+from clusteratlas.web.cache import PageCacheMiddleware, watch_writes
 from clusteratlas.web.pages import pages_router
 from clusteratlas.web.pages.errors import install_page_error_handlers
 from clusteratlas.web.pages.sessions import SessionCookieMiddleware
@@ -119,5 +120,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(pages_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_middleware(SessionCookieMiddleware, secret_key=settings.secret_key.get_secret_value())
+    watch_writes()
+    app.add_middleware(PageCacheMiddleware, ttl=settings.page_cache_seconds)
     app.add_middleware(SecurityHeadersMiddleware)
     return app
