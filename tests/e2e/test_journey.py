@@ -270,7 +270,10 @@ def create_cluster_profile(visit: Visit) -> str:
     page.fill("#field-country", "fr")
     page.fill("#field-region_code", "FRI1")
     page.fill("#field-city", "Bordeaux")
-    page.fill("#field-description", "Lasers and optics around <strong>Bordeaux</strong>.<script>alert(1)</script>")
+    page.fill(
+        "#field-description",
+        "Lasers and optics around <strong>Bordeaux</strong>.<script>alert(1)</script>",
+    )
     page.fill("#field-nace", "C26.7")
     page.fill("#field-keywords", "lasers, optics, photonics")
     page.fill("#field-members_sme", "12")
