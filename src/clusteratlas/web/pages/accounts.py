@@ -9,6 +9,7 @@ confirmation and asking for a reset are rate-limited like the API (429 page).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, status
@@ -26,6 +27,7 @@ from clusteratlas.collaboration.accounts import (
     resend_confirmation,
     reset_password,
 )
+from clusteratlas.collaboration.models import User
 from clusteratlas.web.api.auth import (
     FORGOT_ANSWER,
     RESEND_ANSWER,
@@ -121,27 +123,48 @@ def resend_form(request: Request, user: PageUser) -> Response:
     return render(request, "accounts/resend.html", user=user, values={}, errors={}, sent=None)
 
 
-@router.post("/confirm/resend")
-def resend(
-    request: Request, form: FormDep, session: SessionDep, settings: SettingsDep, user: PageUser
+def _mail_a_link(
+    request: Request,
+    form: dict[str, str],
+    user: User | None,
+    *,
+    template: str,
+    action: str,
+    send: Callable[[str], object],
+    answer: str,
 ) -> Response:
-    """The same answer whether or not an unconfirmed account has the address."""
+    """The resend and forgot forms: an address in, a link e-mailed by ``send`` if an account
+    fits, and the same ``answer`` either way (the form does not tell who has an account)."""
     email = form.get("email", "").strip()
     if not email:
         return render(
             request,
-            "accounts/resend.html",
+            template,
             user=user,
             status_code=status.HTTP_400_BAD_REQUEST,
             values={},
             errors={"email": "enter your e-mail address"},
             sent=None,
         )
-    if (refused := _rate_limited(request, "resend", email)) is not None:
+    if (refused := _rate_limited(request, action, email)) is not None:
         return refused
-    resend_confirmation(session, email=email, settings=settings)
-    return render(
-        request, "accounts/resend.html", user=user, values={}, errors={}, sent=RESEND_ANSWER
+    send(email)
+    return render(request, template, user=user, values={}, errors={}, sent=answer)
+
+
+@router.post("/confirm/resend")
+def resend(
+    request: Request, form: FormDep, session: SessionDep, settings: SettingsDep, user: PageUser
+) -> Response:
+    """The same answer whether or not an unconfirmed account has the address."""
+    return _mail_a_link(
+        request,
+        form,
+        user,
+        template="accounts/resend.html",
+        action="resend",
+        send=lambda email: resend_confirmation(session, email=email, settings=settings),
+        answer=RESEND_ANSWER,
     )
 
 
@@ -155,22 +178,14 @@ def forgot(
     request: Request, form: FormDep, session: SessionDep, settings: SettingsDep, user: PageUser
 ) -> Response:
     """The same answer whether or not an account has the address."""
-    email = form.get("email", "").strip()
-    if not email:
-        return render(
-            request,
-            "accounts/forgot.html",
-            user=user,
-            status_code=status.HTTP_400_BAD_REQUEST,
-            values={},
-            errors={"email": "enter your e-mail address"},
-            sent=None,
-        )
-    if (refused := _rate_limited(request, "forgot", email)) is not None:
-        return refused
-    request_password_reset(session, email=email, settings=settings)
-    return render(
-        request, "accounts/forgot.html", user=user, values={}, errors={}, sent=FORGOT_ANSWER
+    return _mail_a_link(
+        request,
+        form,
+        user,
+        template="accounts/forgot.html",
+        action="forgot",
+        send=lambda email: request_password_reset(session, email=email, settings=settings),
+        answer=FORGOT_ANSWER,
     )
 
 
