@@ -252,6 +252,34 @@ def over_http(
     return result
 
 
+def request_mix(mix: str, words, countries, ids, rng: random.Random) -> list[str]:
+    """The URLs the HTTP clients pick from: a third search API, a third search page, a third
+    profile pages. ``varied``: one or two words, sometimes a country facet or a sort, any of the
+    10,000 profiles (about 6,000 distinct URLs, so the page cache often misses); ``popular``: one
+    word of the names, no facet, 500 profiles (about 550 distinct URLs: most requests repeat,
+    as on a site where a few searches and profiles are most of the traffic)."""
+    paths = []
+    if mix == "popular":
+        names = sorted({w for w in words if w.isalpha()})[:40]
+        picks = rng.sample(ids, min(500, len(ids)))
+        for _ in range(500):
+            query = {"q": rng.choice(names)}
+            paths.append("/api/search/organisations?" + urlencode(query))
+            paths.append("/search?" + urlencode(query))
+            paths.append(f"/organisations/{rng.choice(picks)}")
+        return paths
+    for _ in range(3000):
+        query = {"q": " ".join(rng.sample(words, rng.choice((1, 1, 2))))}
+        if rng.random() < 0.4:
+            query["country"] = rng.choice(countries)
+        if rng.random() < 0.2:
+            query["sort"] = rng.choice(("name", "newest"))
+        paths.append("/api/search/organisations?" + urlencode(query))
+        paths.append("/search?" + urlencode(query))
+        paths.append(f"/organisations/{rng.choice(ids)}")
+    return paths
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--organisations", type=int, default=10_000)
@@ -260,6 +288,12 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=300, help="in-process calls per case")
+    parser.add_argument(
+        "--mix",
+        choices=("varied", "popular"),
+        default="varied",
+        help="the HTTP request mix (see request_mix)",
+    )
     args = parser.parse_args()
 
     print(f"python {platform.python_version()}, {os.cpu_count()} cores, SQLite")
@@ -289,22 +323,12 @@ def main() -> None:
         search_p95 = max(percentile(v, 95) for k, v in results.items() if k.startswith("search"))
         baseline_p95 = percentile(results["baseline LIKE '%word%' scan"], 95)
 
-        # a varied mix, so that the cache has to miss often: one or two words, sometimes a
-        # country facet or a sort, any of the 10,000 profiles
-        paths = []
-        for _ in range(3000):
-            query = {"q": " ".join(rng.sample(words, rng.choice((1, 1, 2))))}
-            if rng.random() < 0.4:
-                query["country"] = rng.choice(countries)
-            if rng.random() < 0.2:
-                query["sort"] = rng.choice(("name", "newest"))
-            paths.append("/api/search/organisations?" + urlencode(query))
-            paths.append("/search?" + urlencode(query))
-            paths.append(f"/organisations/{rng.choice(ids)}")
+        paths = request_mix(args.mix, words, countries, ids, rng)
         print(
             f"\nover HTTP: {args.clients} keep-alive clients, {args.seconds:.0f} s after 3 s "
             f"warm-up, `clusteratlas serve --workers {args.workers}`; requests: search API, "
-            f"search page, profile page (one third each, {len(set(paths)):,} distinct URLs)"
+            f"search page, profile page (one third each, {args.mix} mix: "
+            f"{len(set(paths)):,} distinct URLs)"
         )
         runs = {}
         for label, cache in (("baseline: page cache off", 0), ("default: page cache 30 s", 30)):
