@@ -26,6 +26,7 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -172,11 +173,16 @@ def _fit_transform(texts: Sequence[str]) -> tuple[TfidfVectorizer, Any]:
 
 def _groups(sectors: Sequence[str]) -> dict[str, str]:
     """Sector group (``NACE C27``) → one of the codes in it."""
+    return dict(_groups_of(tuple(sectors)))
+
+
+@lru_cache(maxsize=1 << 16)
+def _groups_of(sectors: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
     groups: dict[str, str] = {}
     for sector in sectors:
         scheme, _, code = sector.partition(" ")
         groups.setdefault(f"{scheme} {code[:3]}", sector)
-    return groups
+    return tuple(groups.items())
 
 
 def _cosines(vectoriser: TfidfVectorizer, left: Sequence[str], right: Sequence[str]) -> Any:
@@ -189,8 +195,28 @@ def _shared_words(vectoriser: TfidfVectorizer, va: Any, vb: Any, n: int = 3) -> 
     """The ``n`` words that add most to the cosine of two (1-row) vectors."""
     product = va.multiply(vb).toarray()[0]
     best = [i for i in np.argsort(-product)[:n] if product[i] > 0]
-    names = vectoriser.get_feature_names_out()
+    names = _feature_names(vectoriser)
     return [str(names[i]) for i in best]
+
+
+def _feature_names(vectoriser: TfidfVectorizer) -> Any:
+    """The vectoriser's vocabulary by column, built once per fitted vectoriser."""
+    names = getattr(vectoriser, "_clusteratlas_names", None)
+    if names is None:
+        names = vectoriser.get_feature_names_out()
+        vectoriser._clusteratlas_names = names  # noqa: SLF001 - a memo on our own object
+    return names
+
+
+def _top(scores: Any, rounded: list[float], limit: int) -> list[int]:
+    """The indices of positive scores that can be among the best ``limit`` (every index tied
+    with the ``limit``-th best score is kept, so ties are broken by the caller's key)."""
+    positive = np.flatnonzero(scores > 0)
+    if len(positive) <= limit:
+        return positive.tolist()
+    values = np.round(scores[positive], 12)
+    cut = np.partition(values, len(values) - limit)[len(values) - limit]
+    return [int(i) for i in positive[values >= cut] if rounded[i] >= cut]
 
 
 def _complements(
@@ -254,7 +280,12 @@ def rank_organisations(
             complement[index] = value
             pairs[index] = (me.posts[mine], post)
     my_groups = _groups(me.sectors)
-    shared = [[g for g in my_groups if g in _groups(o.sectors)] for o in others]
+    shared = [
+        [g for g in my_groups if any(h == g for h, _ in _groups_of(tuple(o.sectors)))]
+        if my_groups
+        else []
+        for o in others
+    ]
     sectors = np.array([len(g) / len(my_groups) if my_groups else 0.0 for g in shared])
     scores = (
         WEIGHTS["profile"] * profile
@@ -263,7 +294,7 @@ def rank_organisations(
     )
     rounded = np.round(scores, 12).tolist()
     order = sorted(
-        (i for i in np.flatnonzero(scores > 0).tolist()),
+        _top(scores, rounded, limit),
         key=lambda i: (-rounded[i], others[i].name.lower(), others[i].id),
     )[:limit]
     suggestions = []
@@ -318,7 +349,7 @@ def rank_posts(
     scores = POST_WEIGHTS["profile"] * profile + POST_WEIGHTS["complement"] * complement
     rounded = np.round(scores, 12).tolist()
     order = sorted(
-        (i for i in np.flatnonzero(scores > 0).tolist()),
+        _top(scores, rounded, limit),
         key=lambda i: (-rounded[i], posts[i].title.lower(), posts[i].id),
     )[:limit]
     suggestions = []
