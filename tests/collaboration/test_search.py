@@ -327,3 +327,20 @@ def test_post_sorts(session, posts):
     with pytest.raises(ValidationError) as raised:
         search_posts(session, viewer=None, kind="gift", category="x", sort="name")
     assert set(raised.value.errors) == {"kind", "category", "sort"}
+
+
+def test_naics_range_sector_is_one_facet_value_that_filters(session, orgs):
+    add_org(
+        session,
+        "Mill Works",
+        country="US",
+        sectors=[("31-33", "Manufacturing (NAICS)")],
+    )
+    session.flush()
+
+    facet = dict(search_organisations(session, viewer=None).facets["sector"])
+    chosen = search_organisations(session, viewer=None, sector="31-33")
+
+    assert facet["31-33"] == 1
+    assert "31-" not in facet
+    assert names(chosen) == ["Mill Works"]

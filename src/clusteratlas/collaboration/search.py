@@ -10,8 +10,9 @@ Facets are *disjunctive*: the counts of a facet are computed over the matches of
 of every other facet's filter, ignoring that facet's own filter, so that choosing ``country=DE``
 still shows how many results the other countries would give. Each facet filter takes one or
 more values (any of them matches). The sector facet groups codes by their first three
-characters (NACE division ``C27``, NAICS subsector ``335``), and a sector filter matches codes
-by prefix (``C27`` matches ``C27`` and ``C27.1``).
+characters (NACE division ``C27``, NAICS subsector ``335``; NAICS range sectors such as
+``31-33`` whole), and a sector filter matches codes by prefix (``C27`` matches ``C27`` and
+``C27.1``).
 
 Visibility is :func:`~clusteratlas.collaboration.queries.visible_to`; posts are shown while open
 (not closed, not expired) and when their organisation is visible.
@@ -30,6 +31,7 @@ from sqlalchemy import (
     Float,
     Integer,
     Select,
+    case,
     exists,
     func,
     or_,
@@ -80,7 +82,7 @@ POST_FACETS = ("kind", "category", "country")
 ORGANISATION_SORTS = ("relevance", "name", "newest")
 POST_SORTS = ("relevance", "newest", "expiry")
 #: a NACE code (``C``, ``C27``, ``C27.1``) or a NAICS code (``3359``), for the sector filter
-SECTOR_CODE = re.compile(r"^[A-Z]?[0-9]{0,6}(\.[0-9]{1,3}){0,2}$")
+SECTOR_CODE = re.compile(r"^(?:[A-Z]?[0-9]{0,6}(\.[0-9]{1,3}){0,2}|[0-9]{2}-[0-9]{2})$")
 _WORD = re.compile(r"[^\W_]+")
 
 OrgSort = Literal["relevance", "name", "newest"]
@@ -209,7 +211,10 @@ def _grouped_counts(
 
 
 def _sector_counts(session: Session, conditions: list[ColumnElement[bool]]) -> dict[str, int]:
-    value = func.substr(OrganisationSector.code, 1, 3)
+    # NAICS sectors that are ranges ("31-33") stay whole; other codes by their first three
+    # characters (NACE division C27, NAICS subsector 335)
+    code = OrganisationSector.code
+    value = case((code.like("__-%"), code), else_=func.substr(code, 1, 3))
     rows = session.execute(
         select(value, func.count(func.distinct(OrganisationSector.organisation_id)))
         .join(Organisation, Organisation.id == OrganisationSector.organisation_id)
