@@ -399,7 +399,10 @@ def test_main_journeys_in_chromium(server, browser, mailbox):
     assert ana.h1() == "Inbox"
     assert "Laser welding for battery packs" in page.locator("main").inner_text()
     ana.snap("inbox")
-    ana.goto(post_path)
+    with page.expect_navigation():
+        page.click('main .inbox-item a:has-text("Laser welding for battery packs")')
+    assert page.url == base + post_path  # opened from the inbox, which marks it read
+    assert page.locator("nav .badge").count() == 0
     interested = page.locator("main .post-interests").inner_text()
     assert "Interested (1)" in interested
     assert "ben@example.org" in interested

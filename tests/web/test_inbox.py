@@ -125,7 +125,7 @@ def test_inbox_lists_own_notifications_newest_first_with_unread_count(
     log_in(client, ana)
 
     page = client.get("/inbox")
-    subjects = [s.strip() for s in re.findall(r'<a href="/posts/\d+">([^<]+)</a>', page.text)]
+    subjects = [s.strip() for s in re.findall(r'<a href="/inbox/\d+">([^<]+)</a>', page.text)]
 
     assert (page.status_code, h1(page.text)) == (200, "Inbox")
     assert subjects == ["Message 3", "Message 2", "Message 1"]
@@ -339,3 +339,58 @@ def test_api_mark_read_bad_body_is_422(client, auth, create_user, body, field):
 
     assert response.status_code == 422
     assert field in response.json()["errors"]
+
+
+# ---- opening one notification -------------------------------------------------------------
+
+
+def test_opening_a_notification_marks_it_read_and_goes_to_its_page(
+    client, session, create_user, inbox_of
+):
+    ana = create_user()
+    first, second = inbox_of(ana, 2)
+    log_in(client, ana)
+
+    opened = client.get(f"/inbox/{first.id}", follow_redirects=False)
+    session.refresh(first)
+    session.refresh(second)
+    page = client.get("/inbox")
+
+    assert (opened.status_code, opened.headers["location"]) == (303, "/posts/1")
+    assert first.read_at is not None
+    assert second.read_at is None
+    assert page.text.count('class="inbox-item unread"') == 1
+
+
+def test_someone_elses_notification_is_not_found_and_stays_unread(
+    client, session, create_user, inbox_of
+):
+    ana, bo = create_user(), create_user()
+    [theirs] = inbox_of(bo, 1)
+    log_in(client, ana)
+
+    answer = client.get(f"/inbox/{theirs.id}", follow_redirects=False)
+    missing = client.get("/inbox/999999", follow_redirects=False)
+    session.refresh(theirs)
+
+    assert (answer.status_code, missing.status_code) == (404, 404)
+    assert theirs.read_at is None
+
+
+def test_a_notification_linking_elsewhere_goes_back_to_the_inbox(client, create_user, inbox_of):
+    ana = create_user()
+    [note] = inbox_of(ana, 1, link="//evil.example/phish")
+    log_in(client, ana)
+
+    opened = client.get(f"/inbox/{note.id}", follow_redirects=False)
+
+    assert (opened.status_code, opened.headers["location"]) == (303, "/inbox")
+
+
+def test_a_visitor_opening_a_notification_is_sent_to_log_in(client, create_user, inbox_of):
+    [note] = inbox_of(create_user(), 1)
+
+    answer = client.get(f"/inbox/{note.id}", follow_redirects=False)
+
+    assert answer.status_code == 303
+    assert answer.headers["location"].startswith("/login?next=/inbox/")

@@ -1,5 +1,5 @@
-"""Pages: the inbox of the signed-in user (their notifications, newest first) and the form
-marking them all read.
+"""Pages: the inbox of the signed-in user (their notifications, newest first), opening one
+(which marks it read and goes to what it is about) and the form marking them all read.
 
 Only the user's own notifications are listed or changed (:func:`~clusteratlas.collaboration.
 mail.list_notifications`, :func:`~clusteratlas.collaboration.mail.mark_read`).
@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, status
+from fastapi import APIRouter, HTTPException, Path, Query, Request, status
 from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
-from clusteratlas.collaboration.mail import list_notifications, mark_read
-from clusteratlas.web.api.deps import SessionDep
+from clusteratlas.collaboration.mail import can_read_notification, list_notifications, mark_read
+from clusteratlas.collaboration.models import Notification
+from clusteratlas.web.api.deps import MAX_ID, SessionDep
 from clusteratlas.web.pages.deps import FormDep, SignedInUser, render
 from clusteratlas.web.pages.sessions import flash
 
@@ -46,6 +47,30 @@ def inbox(
         page=page,
         pages=pages,
     )
+
+
+def site_path(link: str | None) -> str | None:
+    """``link`` if it is a path on this site (never another host), else None."""
+    if link and link.startswith("/") and not link.startswith("//") and "\\" not in link:
+        return link
+    return None
+
+
+@router.get("/inbox/{notification_id}")
+def open_notification(
+    session: SessionDep,
+    user: SignedInUser,
+    notification_id: Annotated[int, Path(ge=1, le=MAX_ID)],
+) -> Response:
+    """Mark one of the user's notifications read and go to what it is about (or back to the
+    inbox when it links nowhere). Someone else's notification is a 404, as if it did not
+    exist."""
+    note = session.get(Notification, notification_id)
+    if note is None or not can_read_notification(user, note.user_id):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail="There is no such notification.")
+    if note.read_at is None:
+        mark_read(session, actor=user, ids=[note.id])
+    return RedirectResponse(site_path(note.link) or "/inbox", status.HTTP_303_SEE_OTHER)
 
 
 @router.post("/inbox/read")
