@@ -96,6 +96,53 @@ def test_signup_page_shows_the_link_only_in_development_and_test(make_client, se
     assert queued == ["a@example.org", "b@example.org"]  # e-mailed in both
 
 
+def test_signup_page_with_a_taken_address_answers_as_for_a_new_one(
+    mail_client, smtp_receiver, session, create_user
+):
+    create_user("ana@example.org")  # confirmed
+    production_like = post_form(
+        mail_client, "/signup", {"email": "ANA@example.org", "password": PASSWORD}
+    )
+    (message,) = smtp_receiver.wait_for(1)
+    accounts = session.scalars(select(User).where(User.email.ilike("ana@example.org"))).all()
+
+    assert production_like.status_code == 200
+    assert "We have sent a confirmation link" in production_like.text
+    assert "exists" not in production_like.text
+    assert len(accounts) == 1  # nothing created
+    assert message["To"] == "ana@example.org"
+    assert message["Subject"] == "Someone tried to sign up to Cluster Atlas with your address"
+    assert "http://atlas.test/login" in message.get_content()
+    assert "http://atlas.test/password/forgot" in message.get_content()
+    assert "token=" not in message.get_content()
+
+
+def test_signup_page_with_a_taken_address_and_a_short_password_shows_only_the_password(
+    mail_client, smtp_receiver, create_user
+):
+    create_user("ana@example.org")
+
+    answer = post_form(mail_client, "/signup", {"email": "ana@example.org", "password": "short"})
+
+    assert answer.status_code == 400
+    assert "at least" in answer.text
+    assert "exists" not in answer.text
+    assert smtp_receiver.messages == []
+
+
+def test_signup_page_with_an_unconfirmed_taken_address_sends_a_new_confirmation(
+    mail_client, smtp_receiver, create_user
+):
+    create_user("bo@example.org", confirmed=False)
+
+    answer = post_form(mail_client, "/signup", {"email": "bo@example.org", "password": PASSWORD})
+    (message,) = smtp_receiver.wait_for(1)
+
+    assert answer.status_code == 200
+    assert message["Subject"] == "Confirm your e-mail address for Cluster Atlas"
+    assert link_in(message).startswith("/confirm?token=")
+
+
 def test_api_register_emails_the_link_that_confirms(mail_client, smtp_receiver):
     registered = mail_client.post(
         "/api/auth/register", json={"email": "ana@example.org", "password": PASSWORD}

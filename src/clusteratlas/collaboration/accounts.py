@@ -39,6 +39,7 @@ __all__ = [
     "make_confirmation_token",
     "make_password_reset_token",
     "password_reset_user",
+    "queue_account_exists_email",
     "queue_confirmation_email",
     "register_user",
     "request_password_reset",
@@ -271,8 +272,9 @@ def password_reset_user(
 # ---- e-mails -----------------------------------------------------------------------------
 
 
-def _link(settings: Settings, path: str, token: str) -> str:
-    return f"{settings.public_url.rstrip('/')}{path}?token={token}"
+def _link(settings: Settings, path: str, token: str | None) -> str:
+    base = f"{settings.public_url.rstrip('/')}{path}"
+    return base if token is None else f"{base}?token={token}"
 
 
 def queue_confirmation_email(session: Session, *, user: User, settings: Settings) -> str:
@@ -293,6 +295,28 @@ def queue_confirmation_email(session: Session, *, user: User, settings: Settings
         ),
     )
     return link
+
+
+def queue_account_exists_email(session: Session, *, user: User, settings: Settings) -> None:
+    """Someone signed up with the address of an existing account: tell its owner by e-mail
+    (the sign-up page answers as for a new account, so it does not reveal who has one)."""
+    if user.confirmed_at is None:  # not confirmed yet: a new confirmation link is the help
+        queue_confirmation_email(session, user=user, settings=settings)
+        return
+    queue_email(
+        session,
+        to=user.email,
+        subject="Someone tried to sign up to Cluster Atlas with your address",
+        body=(
+            f"Hello,\n\n"
+            f"Someone, perhaps you, tried to create an account with {user.email}, which already "
+            f"has one. If it was you, log in here:\n\n{_link(settings, '/login', None)}\n\n"
+            f"Forgot your password? Ask for a new one here:\n\n"
+            f"{_link(settings, '/password/forgot', None)}\n\n"
+            f"If it was not you, you can ignore this e-mail: nothing has changed.\n\n"
+            f"-- Cluster Atlas\n"
+        ),
+    )
 
 
 def resend_confirmation(session: Session, *, email: str, settings: Settings) -> bool:

@@ -20,7 +20,9 @@ from clusteratlas.collaboration import ValidationError
 from clusteratlas.collaboration.accounts import (
     authenticate,
     confirm_email,
+    find_user_by_email,
     password_reset_user,
+    queue_account_exists_email,
     queue_confirmation_email,
     register_user,
     request_password_reset,
@@ -86,13 +88,30 @@ def signup(
     try:
         account = register_user(session, email=email, password=form.get("password", ""))
     except ValidationError as exc:
+        # an address that has an account is answered as a new one (its owner is told by
+        # e-mail), so that the form does not reveal who has an account
+        errors = dict(exc.errors)
+        existing = find_user_by_email(session, email) if "email" in errors else None
+        if existing is not None:
+            errors.pop("email")
+        if errors:
+            return render(
+                request,
+                "accounts/signup.html",
+                user=user,
+                status_code=status.HTTP_400_BAD_REQUEST,
+                values={"email": email},
+                errors=errors,
+            )
+        assert existing is not None
+        queue_account_exists_email(session, user=existing, settings=settings)
         return render(
             request,
-            "accounts/signup.html",
+            "accounts/signup_done.html",
             user=user,
-            status_code=status.HTTP_400_BAD_REQUEST,
-            values={"email": email},
-            errors=exc.errors,
+            email=email.strip(),
+            link=None,
+            environment=settings.environment,
         )
     link = queue_confirmation_email(session, user=account, settings=settings)
     return render(
