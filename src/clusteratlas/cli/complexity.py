@@ -64,6 +64,30 @@ def _one_year(
     )
 
 
+def _load_one_year(
+    panel_paths: list[Path],
+    definitions_path: Path | None,
+    out: Path | None,
+    *,
+    source: str | None,
+    source_option: list[str] | None,
+    year: int | None,
+    reference_region: str | None,
+    threshold: float = 1.0,
+) -> Any:
+    """Read the panel (only ``year`` when given) and compute that year's complexity."""
+    panel, definitions = _load(
+        panel_paths,
+        definitions_path,
+        out,
+        source=source,
+        source_options=source_option,
+        years=(year,),
+        reference_region=reference_region,
+    )
+    return _one_year(panel, definitions, year, reference_region, threshold)
+
+
 def _show(frame: Any, title: str, columns: list[str] | None = None) -> None:
     console = Console(highlight=False, emoji=False, width=None if err.is_terminal else 140)
     table = Table(title=title)
@@ -156,16 +180,16 @@ def opportunities(
     with _errors():
         from clusteratlas.observatory.relatedness import opportunities as find
 
-        panel, definitions = _load(
+        cy = _load_one_year(
             panel_paths,
             definitions_path,
             out,
             source=source,
-            source_options=source_option,
-            years=(year,),
+            source_option=source_option,
+            year=year,
             reference_region=reference_region,
+            threshold=rca_threshold,
         )
-        cy = _one_year(panel, definitions, year, reference_region, rca_threshold)
         _check_region(cy, region)
         table = find(
             region,
@@ -198,16 +222,15 @@ def peers(
     with _errors():
         from clusteratlas.observatory.relatedness import peers as find
 
-        panel, definitions = _load(
+        cy = _load_one_year(
             panel_paths,
             definitions_path,
             out,
             source=source,
-            source_options=source_option,
-            years=(year,),
+            source_option=source_option,
+            year=year,
             reference_region=reference_region,
         )
-        cy = _one_year(panel, definitions, year, reference_region, 1.0)
         _check_region(cy, region)
         totals = cy.employment.sum(axis=1, keepdims=True)
         shares = cy.employment / totals.clip(min=1e-300)
@@ -261,16 +284,15 @@ def mentors(
         from clusteratlas.observatory.relatedness import mentors as find
         from clusteratlas.sources import read_table
 
-        panel, definitions = _load(
+        cy = _load_one_year(
             panel_paths,
             definitions_path,
             out,
             source=source,
-            source_options=source_option,
-            years=(year,),
+            source_option=source_option,
+            year=year,
             reference_region=reference_region,
         )
-        cy = _one_year(panel, definitions, year, reference_region, 1.0)
         if indicators is None:
             if indicator != "eci":
                 raise _AbortError(
