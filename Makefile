@@ -20,11 +20,12 @@ install: $(STAMP) static
 
 # Front-end assets of the web pages, from npm (package.json, pinned in package-lock.json), never
 # from a CDN and never committed: `npm ci` when node_modules is older than the lock file, then
-# htmx is copied to where the app serves it (/static/vendor/htmx.min.js).
+# htmx and ECharts are copied to where the app serves them (/static/vendor/).
 NPM_STAMP := node_modules/.clusteratlas-installed
 HTMX      := src/clusteratlas/web/static/vendor/htmx.min.js
+ECHARTS   := src/clusteratlas/web/static/vendor/echarts.min.js
 
-static: $(HTMX)
+static: $(HTMX) $(ECHARTS)
 
 $(NPM_STAMP): package.json package-lock.json
 	@if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then \
@@ -38,6 +39,10 @@ $(NPM_STAMP): package.json package-lock.json
 $(HTMX): $(NPM_STAMP)
 	mkdir -p $(dir $@)
 	cp node_modules/htmx.org/dist/htmx.min.js $@
+
+$(ECHARTS): $(NPM_STAMP)
+	mkdir -p $(dir $@)
+	cp node_modules/echarts/dist/echarts.min.js $@
 
 # System packages the tests need: a PostgreSQL server for the collaboration tests (Debian's
 # `postgresql`), installed only when initdb is missing and we are root with apt-get; otherwise

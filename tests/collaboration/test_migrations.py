@@ -26,6 +26,13 @@ pytestmark = pytest.mark.integration
 TABLES = [
     "api_tokens",
     "audit_log",
+    "event_items",
+    "event_participants",
+    "event_sessions",
+    "event_slots",
+    "events",
+    "meeting_requests",
+    "meetings",
     "notifications",
     "organisation_links",
     "organisation_managers",
@@ -37,6 +44,7 @@ TABLES = [
     "post_interests",
     "posts",
     "saved_searches",
+    "schedule_versions",
     "users",
 ]
 #: the full-text search indexes (migration f7ebce1c3bff): FTS5 tables and their shadow tables on

@@ -38,6 +38,20 @@ __all__ = [
     "ApiToken",
     "AuditLog",
     "Base",
+    "Event",
+    "EventItem",
+    "EventSession",
+    "EventSlot",
+    "EventStatus",
+    "ItemKind",
+    "Meeting",
+    "MeetingOrigin",
+    "MeetingOutcome",
+    "MeetingRequest",
+    "Participant",
+    "ParticipantStatus",
+    "RequestStatus",
+    "ScheduleVersion",
     "LinkKind",
     "Notification",
     "Organisation",
@@ -501,3 +515,359 @@ class ApiToken(Base):
 
     def __repr__(self) -> str:
         return f"<ApiToken {self.id} {self.name!r} of user {self.user_id}>"
+
+
+# --- matchmaking events (issue 6) -------------------------------------------------------------
+
+
+class EventStatus(StrEnum):
+    """draft (only the organiser sees it) → published (listed, registration by its dates) →
+    cancelled."""
+
+    draft = "draft"
+    published = "published"
+    cancelled = "cancelled"
+
+
+class ParticipantStatus(StrEnum):
+    """pending (the event requires approval) → approved, or declined; withdrawn by themselves."""
+
+    pending = "pending"
+    approved = "approved"
+    declined = "declined"
+    withdrawn = "withdrawn"
+
+
+class ItemKind(StrEnum):
+    """A participant's marketplace item for an event."""
+
+    offer = "offer"
+    request = "request"
+    expertise = "expertise"
+
+
+class RequestStatus(StrEnum):
+    """pending → accepted (a meeting is made) | declined | cancelled (by the requester) |
+    expired (not answered by the event's request deadline)."""
+
+    pending = "pending"
+    accepted = "accepted"
+    declined = "declined"
+    cancelled = "cancelled"
+    expired = "expired"
+
+
+class MeetingOrigin(StrEnum):
+    """An accepted request, or a pairing from the standby list on the day."""
+
+    request = "request"
+    standby = "standby"
+
+
+class MeetingOutcome(StrEnum):
+    """One participant's one-click outcome of a meeting."""
+
+    follow_up = "follow_up"
+    partnership = "partnership"
+    none = "none"
+
+
+class Event(Base):
+    """A matchmaking event. Times are stored in UTC and shown in ``timezone`` (IANA name)."""
+
+    __tablename__ = "events"
+    __table_args__ = (
+        CheckConstraint(_in("status", EventStatus), name="status"),
+        CheckConstraint(
+            "max_meetings_per_participant IS NULL OR max_meetings_per_participant >= 0",
+            name="max_meetings",
+        ),
+        CheckConstraint(
+            "max_outstanding_requests IS NULL OR max_outstanding_requests >= 1",
+            name="max_outstanding",
+        ),
+        Index(None, "status", "starts_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    title: Mapped[str] = mapped_column(String(300))
+    description: Mapped[str] = mapped_column(Text, default="")
+    #: IANA time zone of the venue, e.g. "Europe/Brussels"; pages show times in it
+    timezone: Mapped[str] = mapped_column(String(64))
+    venue: Mapped[str | None] = mapped_column(String(300))
+    #: virtual meetings: a link per meeting, "{meeting}" replaced by the meeting's number,
+    #: e.g. "https://meet.example.org/atlas-{meeting}"; None: physical tables only
+    virtual_link_template: Mapped[str | None] = mapped_column(String(500))
+    status: Mapped[EventStatus] = mapped_column(
+        _enum(EventStatus), default=EventStatus.draft, server_default="draft"
+    )
+    organiser_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    #: the organisation hosting the event (optional)
+    organisation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organisations.id", ondelete="SET NULL")
+    )
+    #: first and last moment of the event (kept equal to its sessions' span)
+    starts_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    registration_opens_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    registration_closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: pending meeting requests expire at this moment
+    requests_deadline: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    requires_approval: Mapped[bool] = mapped_column(default=False, server_default=sql_false())
+    #: cap on scheduled meetings per participant (None: no cap)
+    max_meetings_per_participant: Mapped[int | None] = mapped_column(Integer)
+    #: cap on pending requests a participant may have sent (None: no cap)
+    max_outstanding_requests: Mapped[int | None] = mapped_column(Integer, default=10)
+    #: weight of a "must meet" request in the schedule (others weigh 1)
+    must_meet_weight: Mapped[int] = mapped_column(Integer, default=3, server_default="3")
+    #: the number of the latest published schedule (0: none published)
+    schedule_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+    sessions: Mapped[list[EventSession]] = relationship(
+        back_populates="event",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="EventSession.starts_at",
+    )
+    slots: Mapped[list[EventSlot]] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True, order_by="EventSlot.starts_at"
+    )
+
+    def __repr__(self) -> str:
+        return f"<Event {self.id} {self.title!r} {self.status.value}>"
+
+
+class EventSession(Base):
+    """A block of the event's agenda split into meeting slots of ``slot_minutes`` with
+    ``break_minutes`` between them, with ``tables`` physical tables per slot."""
+
+    __tablename__ = "event_sessions"
+    __table_args__ = (
+        CheckConstraint("ends_at > starts_at", name="ends_after_start"),
+        CheckConstraint("slot_minutes > 0", name="slot_minutes"),
+        CheckConstraint("break_minutes >= 0", name="break_minutes"),
+        CheckConstraint("tables >= 0", name="tables"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    slot_minutes: Mapped[int] = mapped_column(Integer)
+    break_minutes: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    tables: Mapped[int] = mapped_column(Integer)
+
+    event: Mapped[Event] = relationship(back_populates="sessions")
+    slots: Mapped[list[EventSlot]] = relationship(
+        back_populates="session",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="EventSlot.starts_at",
+    )
+
+
+class EventSlot(Base):
+    """A meeting slot of a session; ``tables`` physical tables (virtual meetings need none)."""
+
+    __tablename__ = "event_slots"
+    __table_args__ = (
+        CheckConstraint("ends_at > starts_at", name="ends_after_start"),
+        CheckConstraint("tables >= 0", name="tables"),
+        Index(None, "event_id", "starts_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
+    session_id: Mapped[int] = mapped_column(
+        ForeignKey("event_sessions.id", ondelete="CASCADE"), index=True
+    )
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    tables: Mapped[int] = mapped_column(Integer)
+
+    session: Mapped[EventSession] = relationship(back_populates="slots")
+
+
+class Participant(Base):
+    """A user registered for an event, for their organisation."""
+
+    __tablename__ = "event_participants"
+    __table_args__ = (
+        UniqueConstraint("event_id", "user_id"),
+        CheckConstraint(_in("status", ParticipantStatus), name="status"),
+        CheckConstraint("max_meetings IS NULL OR max_meetings >= 0", name="max_meetings"),
+        Index(None, "event_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    organisation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organisations.id", ondelete="SET NULL"), index=True
+    )
+    status: Mapped[ParticipantStatus] = mapped_column(
+        _enum(ParticipantStatus),
+        default=ParticipantStatus.pending,
+        server_default="pending",
+    )
+    #: how the participant appears in the event (their name and role)
+    display_name: Mapped[str] = mapped_column(String(200))
+    job_title: Mapped[str | None] = mapped_column(String(200))
+    #: what they come for, in their words (searched and used by the recommendations)
+    headline: Mapped[str] = mapped_column(Text, default="")
+    #: their own cap on meetings, at most the event's (None: the event's cap)
+    max_meetings: Mapped[int | None] = mapped_column(Integer)
+    #: requests to them are accepted at once
+    auto_accept: Mapped[bool] = mapped_column(default=False, server_default=sql_false())
+    #: the ids of the slots they are available in (None: all slots)
+    available_slot_ids: Mapped[list[int] | None] = mapped_column(_json())
+    #: willing to meet someone whose partner did not come (the standby list)
+    on_standby: Mapped[bool] = mapped_column(default=False, server_default=sql_false())
+    checked_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+    event: Mapped[Event] = relationship()
+    user: Mapped[User] = relationship()
+    organisation: Mapped[Organisation | None] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<Participant {self.id} {self.display_name!r} of event {self.event_id}>"
+
+
+class EventItem(Base):
+    """A participant's marketplace item for an event: an offer, a request or an expertise."""
+
+    __tablename__ = "event_items"
+    __table_args__ = (
+        CheckConstraint(_in("kind", ItemKind), name="kind"),
+        Index(None, "event_id", "kind"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
+    participant_id: Mapped[int] = mapped_column(
+        ForeignKey("event_participants.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[ItemKind] = mapped_column(_enum(ItemKind))
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text, default="")
+    keywords: Mapped[list[str]] = mapped_column(_json(), default=list)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+    participant: Mapped[Participant] = relationship()
+
+
+class MeetingRequest(Base):
+    """A participant asks another for a bilateral meeting at the event."""
+
+    __tablename__ = "meeting_requests"
+    __table_args__ = (
+        CheckConstraint(_in("status", RequestStatus), name="status"),
+        CheckConstraint("requester_id <> recipient_id", name="not_self"),
+        Index(None, "event_id", "requester_id", "status"),
+        Index(None, "event_id", "recipient_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
+    requester_id: Mapped[int] = mapped_column(
+        ForeignKey("event_participants.id", ondelete="CASCADE")
+    )
+    recipient_id: Mapped[int] = mapped_column(
+        ForeignKey("event_participants.id", ondelete="CASCADE")
+    )
+    message: Mapped[str] = mapped_column(Text, default="")
+    #: "must meet": weighs ``Event.must_meet_weight`` in the schedule instead of 1
+    must_meet: Mapped[bool] = mapped_column(default=False, server_default=sql_false())
+    status: Mapped[RequestStatus] = mapped_column(
+        _enum(RequestStatus), default=RequestStatus.pending, server_default="pending"
+    )
+    response_message: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    responded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    requester: Mapped[Participant] = relationship(foreign_keys=[requester_id])
+    recipient: Mapped[Participant] = relationship(foreign_keys=[recipient_id])
+
+
+class Meeting(Base):
+    """A meeting to schedule: from an accepted request, or a standby pairing on the day.
+    ``slot_id``/``table`` are the current (working) schedule; published schedules are
+    :class:`ScheduleVersion` snapshots."""
+
+    __tablename__ = "meetings"
+    __table_args__ = (
+        CheckConstraint("a_id <> b_id", name="not_self"),
+        CheckConstraint(_in("origin", MeetingOrigin), name="origin"),
+        CheckConstraint("weight >= 1", name="weight"),
+        CheckConstraint("table_number IS NULL OR table_number >= 1", name="table_number"),
+        CheckConstraint(
+            "outcome_a IS NULL OR " + _in("outcome_a", MeetingOutcome), name="outcome_a"
+        ),
+        CheckConstraint(
+            "outcome_b IS NULL OR " + _in("outcome_b", MeetingOutcome), name="outcome_b"
+        ),
+        UniqueConstraint("request_id"),
+        Index(None, "event_id", "slot_id"),
+        Index(None, "a_id"),
+        Index(None, "b_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
+    request_id: Mapped[int | None] = mapped_column(
+        ForeignKey("meeting_requests.id", ondelete="SET NULL")
+    )
+    origin: Mapped[MeetingOrigin] = mapped_column(
+        _enum(MeetingOrigin), default=MeetingOrigin.request, server_default="request"
+    )
+    a_id: Mapped[int] = mapped_column(ForeignKey("event_participants.id", ondelete="CASCADE"))
+    b_id: Mapped[int] = mapped_column(ForeignKey("event_participants.id", ondelete="CASCADE"))
+    weight: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    slot_id: Mapped[int | None] = mapped_column(ForeignKey("event_slots.id", ondelete="SET NULL"))
+    table_number: Mapped[int | None] = mapped_column(Integer)
+    #: the organiser pinned it to its slot: the scheduler keeps it there
+    locked: Mapped[bool] = mapped_column(default=False, server_default=sql_false())
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: on the day: marked held by either side, or the partner marked absent
+    held_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    absent_participant_id: Mapped[int | None] = mapped_column(
+        ForeignKey("event_participants.id", ondelete="SET NULL")
+    )
+    outcome_a: Mapped[MeetingOutcome | None] = mapped_column(_enum(MeetingOutcome))
+    outcome_b: Mapped[MeetingOutcome | None] = mapped_column(_enum(MeetingOutcome))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+    a: Mapped[Participant] = relationship(foreign_keys=[a_id])
+    b: Mapped[Participant] = relationship(foreign_keys=[b_id])
+    slot: Mapped[EventSlot | None] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<Meeting {self.id} {self.a_id}-{self.b_id} slot {self.slot_id}>"
+
+
+class ScheduleVersion(Base):
+    """A published schedule: who meets whom, when and at which table, as published."""
+
+    __tablename__ = "schedule_versions"
+    __table_args__ = (UniqueConstraint("event_id", "version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
+    version: Mapped[int] = mapped_column(Integer)
+    #: {"<meeting id>": {"slot": <slot id>, "table": <number>}} of the scheduled meetings
+    assignments: Mapped[dict[str, Any]] = mapped_column(_json())
+    #: the solver's status, objective, bound and the schedule's quality figures
+    quality: Mapped[dict[str, Any]] = mapped_column(_json(), default=dict)
+    note: Mapped[str] = mapped_column(Text, default="")
+    published_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    published_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -10,10 +10,14 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from clusteratlas.web.pages.accounts import router as accounts_router
+from clusteratlas.web.pages.event_day import router as event_day_router
+from clusteratlas.web.pages.events import router as events_router
 from clusteratlas.web.pages.inbox import router as inbox_router
+from clusteratlas.web.pages.meeting_requests import router as meeting_requests_router
 from clusteratlas.web.pages.moderation import router as moderation_router
 from clusteratlas.web.pages.organisations import router as organisations_router
 from clusteratlas.web.pages.posts import router as posts_router
+from clusteratlas.web.pages.schedules import router as schedules_router
 from clusteratlas.web.pages.search import router as search_router
 
 __all__ = ["pages_router"]
@@ -25,3 +29,7 @@ pages_router.include_router(moderation_router)
 pages_router.include_router(posts_router)
 pages_router.include_router(search_router)
 pages_router.include_router(inbox_router)
+pages_router.include_router(events_router)
+pages_router.include_router(meeting_requests_router)
+pages_router.include_router(schedules_router)
+pages_router.include_router(event_day_router)
