@@ -103,6 +103,8 @@ MAX_ITEMS = 20
 MAX_CAP = 1_000
 MAX_WEIGHT = 100
 MAX_TABLES = 10_000
+#: the years an event's dates may fall in
+FIRST_YEAR, LAST_YEAR = 2000, 2200
 #: ids are 32-bit integers on PostgreSQL
 MAX_ID = 2**31 - 1
 #: slots are at least 5 minutes long and a session lasts at most a day: at most 288 slots
@@ -238,6 +240,8 @@ def _aware(value: Any, *, optional: bool) -> tuple[datetime | None, str | None]:
         return None, "give a date and time"
     if value.tzinfo is None or value.utcoffset() is None:
         return None, "give a date and time with its offset from UTC, e.g. +02:00"
+    if not FIRST_YEAR <= value.year <= LAST_YEAR:
+        return None, f"choose a date between {FIRST_YEAR} and {LAST_YEAR}"
     return value.astimezone(UTC), None
 
 
