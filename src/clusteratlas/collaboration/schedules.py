@@ -585,7 +585,8 @@ def working_schedule(session: Session, event: Event, *, actor: User | None) -> W
     """The working copy as the organiser's grid shows it (organisers)."""
     require_organiser(actor, event)
     slots = _slots(session, event)
-    slot_ids = {s.id for s in slots}
+    slot_of = {s.id: s for s in slots}
+    slot_ids = set(slot_of)
     label = _labeller(event, slots)
     cells: dict[int, dict[int, Meeting]] = defaultdict(dict)
     loose: dict[int, list[Meeting]] = defaultdict(list)
@@ -598,7 +599,9 @@ def working_schedule(session: Session, event: Event, *, actor: User | None) -> W
             waiting.append(meeting)
             continue
         row = cells[meeting.slot_id]
-        if meeting.table_number is None or meeting.table_number in row:
+        table = meeting.table_number
+        beyond = table is not None and table > slot_of[meeting.slot_id].tables
+        if table is None or table in row or (beyond and not event.virtual_link_template):
             loose[meeting.slot_id].append(meeting)
         else:
             row[meeting.table_number] = meeting
