@@ -132,6 +132,21 @@ def test_run_lock_move_and_publish(client, session, world):
     assert session.scalars(select(ScheduleVersion.version)).all() == [1, 2]
 
 
+def test_run_refused_by_a_lock_that_cannot_hold(client, session, world):
+    olga, event, p, slots = world
+    add_meeting(session, p["Ana"], p["Ben"], slot=slots[2], table=1, locked=True)
+    p["Ben"].available_slot_ids = [slots[0].id]
+    session.flush()
+    log_in(client, olga)
+    grid = f"/events/{event.id}/schedule"
+    refused = client.post(f"{grid}/run", data={"csrf_token": csrf_of(client.get(grid).text)})
+    assert refused.status_code == 400
+    assert (
+        "meeting &#34;Ana X – Ben X&#34; is locked to 10:00 but Ben X is not available then"
+        in refused.text
+    )
+
+
 def test_refusals_and_csrf(client, session, world, create_user):
     olga, event, p, slots = world
     ab = add_meeting(session, p["Ana"], p["Ben"], slot=slots[0], table=1)
