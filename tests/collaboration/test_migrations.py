@@ -45,6 +45,7 @@ TABLES = [
     "posts",
     "saved_searches",
     "schedule_versions",
+    "search_generation",
     "users",
 ]
 #: the full-text search indexes (migration f7ebce1c3bff): FTS5 tables and their shadow tables on

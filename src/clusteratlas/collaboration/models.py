@@ -470,6 +470,19 @@ class SavedSearch(Base):
     notified_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
+class SearchGeneration(Base):
+    """One row whose ``token`` changes, by database triggers, in every transaction that
+    writes organisations or their sectors (migration 9e3b2c1d7f60): the in-memory search index
+    of a process (``search_index``) is rebuilt when the token it was built at is not the
+    current one. A random token, not a counter, so a rolled-back change cannot reuse it."""
+
+    __tablename__ = "search_generation"
+    __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token: Mapped[str] = mapped_column(String(64))
+
+
 class AuditLog(Base):
     """Who did what to which entity, with the changed values, and when."""
 

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
+import numpy as np
 from sqlalchemy import (
     ColumnElement,
     Float,
@@ -40,7 +41,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from clusteratlas.collaboration import ValidationError
+from clusteratlas.collaboration import ValidationError, search_index
 from clusteratlas.collaboration.models import (
     Organisation,
     OrganisationSector,
@@ -265,18 +266,44 @@ def search_organisations(
     offset: int = 0,
     published_after: datetime | None = None,
     facets: bool = True,
+    in_memory: bool = True,
 ) -> SearchPage:
     """Organisations ``viewer`` may see that match the words of ``q`` and the facet filters.
     ``sort``: relevance (the best text match first; by name without words), name or newest
     (latest published first). Ties are broken by name then id. ``published_after`` keeps the
     profiles published later (saved-search notifications). Invalid parameters raise
-    ``ValueError`` (check them with :func:`check_organisation_search` first)."""
+    ``ValueError`` (check them with :func:`check_organisation_search` first).
+
+    Filters, facet counts and sorting use the process's in-memory index
+    (:mod:`~clusteratlas.collaboration.search_index`); ``in_memory=False`` asks the database
+    for all of it instead (the reference the index is tested against; also used with
+    ``published_after``)."""
     errors = check_organisation_search(
         country=country, region=region, type=type, sector=sector, label=label, sort=sort
     )
     if errors:
         raise ValidationError(errors)
     words = fts_words(q)
+    if in_memory and published_after is None:
+        index = search_index.current_index(session)
+        if index is not None:
+            return _search_indexed(
+                session,
+                index,
+                viewer=viewer,
+                words=words,
+                values={
+                    "country": [c.upper() for c in _values(country)],
+                    "region": _values(region),
+                    "type": [OrganisationType(t).value for t in _values(type)],
+                    "sector": [s.upper() for s in _values(sector)],
+                    "label": [QualityLabel(v).value for v in _values(label)],
+                },
+                sort=sort,
+                limit=limit,
+                offset=offset,
+                facets=facets,
+            )
     filters = _organisation_filters(
         country=_values(country),
         region=_values(region),
@@ -328,6 +355,61 @@ def search_organisations(
             else:
                 counts[facet] = _sorted_counts(counted[facet])
     return SearchPage(items=items, total=total, facets=counts)
+
+
+def _match_rows(
+    session: Session, table: str, words: list[str], weights: str | None
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """The ids of the rows of ``table`` matching ``words`` and, given ``weights``, their
+    scores as :func:`_match` computes them."""
+    if weights is None:
+        ids = session.execute(_match_ids(session, table, words)).scalars().all()
+        return np.asarray(ids, dtype=np.int64), None
+    rows = session.execute(select(_match(session, table, words, weights))).all()
+    ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+    scores = np.fromiter((r[1] for r in rows), dtype=np.float64, count=len(rows))
+    return ids, scores
+
+
+def _search_indexed(
+    session: Session,
+    index: search_index.OrganisationIndex,
+    *,
+    viewer: User | None,
+    words: list[str],
+    values: dict[str, list[str]],
+    sort: str,
+    limit: int,
+    offset: int,
+    facets: bool,
+) -> SearchPage:
+    matches = None
+    if words:
+        weights = "10.0, 4.0, 2.0, 1.0" if sort == "relevance" else None
+        matches = index.matches(
+            (tuple(words), weights),
+            lambda: _match_rows(session, "organisations_fts", words, weights),
+        )
+    result = search_index.search(
+        session,
+        index,
+        viewer=viewer,
+        matches=matches,
+        filters={facet: wanted for facet, wanted in values.items() if wanted},
+        sort=sort,
+        limit=limit,
+        offset=offset,
+        facets=ORGANISATION_FACETS if facets else (),
+    )
+    found = {
+        o.id: o
+        for o in session.scalars(select(Organisation).where(Organisation.id.in_(result.ids)))
+    }
+    return SearchPage(
+        items=[found[i] for i in result.ids if i in found],
+        total=result.total,
+        facets={facet: _sorted_counts(c) for facet, c in result.counts.items()},
+    )
 
 
 # ---- posts ----------------------------------------------------------------------------------

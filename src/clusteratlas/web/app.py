@@ -112,6 +112,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             undefined=StrictUndefined,
             trim_blocks=True,
             lstrip_blocks=True,
+            # outside development templates do not change: no file check on every render
+            auto_reload=settings.environment == "development",
         )
     )
     install_error_handlers(app)
