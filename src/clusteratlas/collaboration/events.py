@@ -83,6 +83,7 @@ __all__ = [
     "registration_open",
     "set_availability",
     "slot_times",
+    "timezone_names",
     "update_event",
     "update_item",
     "update_registration",
@@ -160,6 +161,11 @@ ITEM_KIND_LABELS: dict[str, str] = {
 @lru_cache(maxsize=1)
 def _zones() -> frozenset[str]:
     return frozenset(available_timezones())
+
+
+def timezone_names() -> list[str]:
+    """Every IANA time-zone name known to this machine, sorted."""
+    return sorted(_zones())
 
 
 def is_valid_timezone(name: object) -> bool:
