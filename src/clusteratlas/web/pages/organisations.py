@@ -40,6 +40,7 @@ from clusteratlas.collaboration.queries import (
 from clusteratlas.collaboration.settings import Settings
 from clusteratlas.web.api.deps import MAX_ID, OrganisationId, SessionDep, SettingsDep
 from clusteratlas.web.pages.deps import FormDep, PageUser, SignedInUser, render
+from clusteratlas.web.pages.event_day import organisation_events_context
 from clusteratlas.web.pages.sessions import flash
 
 __all__ = ["PAGE_SIZE", "router"]
@@ -254,6 +255,7 @@ def _detail(
         labels=LABELS,
         errors=errors or {},
         values=values or {},
+        **organisation_events_context(session, organisation.id),
     )
 
 
