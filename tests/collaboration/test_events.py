@@ -94,6 +94,11 @@ def test_local_to_utc_refuses_the_hour_skipped_in_spring_and_takes_the_first_in_
     assert local_to_utc(wall(2030, 10, 27, 2, 30), BRUSSELS) == utc(2030, 10, 27, 0, 30)
 
 
+def test_local_to_utc_at_the_ends_of_the_calendar_is_a_value_error():
+    with pytest.raises(ValueError, match="between 2000 and 2200"):
+        local_to_utc(wall(1, 1, 1, 0, 0), BRUSSELS)
+
+
 def test_slot_times_with_a_break_and_a_remainder():
     # 09:00-10:40 UTC, 25-minute slots, 5-minute breaks: 09:00, 09:30, 10:00; 10:30+25 > 10:40
     slots = slot_times(utc(2030, 5, 14, 9, 0), utc(2030, 5, 14, 10, 40), 25, 5)

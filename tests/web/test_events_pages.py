@@ -445,6 +445,9 @@ def test_items_from_my_page(session, create_user, signed_in):
     )
     item = session.scalars(select(EventItem)).one()
     edit_page = f"/events/{event.id}/items/{item.id}/edit"
+    form = client.get(edit_page).text
+    assert 'value="Pilot line &lt;access&gt;"' in form
+    assert_no_inline_code(form)
     edited = post_form(
         client, edit_page, {"kind": "expertise", "title": "Pilot line", "keywords": ""}, page=me
     )
@@ -459,6 +462,10 @@ def test_items_from_my_page(session, create_user, signed_in):
     assert (item.kind.value, item.title, item.keywords) == ("expertise", "Pilot line", [])
     assert other.status_code == 403
     assert "Pilot line" in public
+    market = client.get(f"/events/{event.id}/items?kind=expertise").text
+    assert "Pilot line" in market
+    assert "Ben" in market.split("<h2>Marketplace</h2>")[-1]  # participants see names
+    assert "Pilot line" not in client.get(f"/events/{event.id}/items?kind=offer").text
     assert "Ben" not in public.split("Marketplace")[-1]  # no names for non-participants
     deleted = post_form(client, f"/events/{event.id}/items/{item.id}/delete", {}, page=me)
     assert deleted.status_code == 303

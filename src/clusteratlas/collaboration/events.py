@@ -179,10 +179,14 @@ def local_to_utc(value: datetime, timezone: str) -> datetime:
     first one."""
     zone = ZoneInfo(timezone)
     aware = value.replace(tzinfo=zone, fold=0)
-    back = aware.astimezone(UTC).astimezone(zone).replace(tzinfo=None)
+    try:
+        moment = aware.astimezone(UTC)
+        back = moment.astimezone(zone).replace(tzinfo=None)
+    except OverflowError:  # the first or last hours that datetime can hold
+        raise ValueError(f"choose a date between {FIRST_YEAR} and {LAST_YEAR}") from None
     if back != value.replace(tzinfo=None, fold=0):
         raise ValueError(f"{value:%Y-%m-%d %H:%M} does not exist in {timezone} (clocks change)")
-    return aware.astimezone(UTC)
+    return moment
 
 
 def slot_times(
