@@ -500,3 +500,39 @@ def test_participant_directory_with_filters_and_access(client, session, create_u
     assert signed_in(dan).get(path).status_code == 403
     assert client.get(path, follow_redirects=False).status_code == 303
     assert_no_inline_code(as_ben.get(path).text)
+
+
+def test_pages_in_every_state_render(session, create_user, signed_in):
+    ana, ben, cleo = create_user(), create_user(), create_user()
+    event = make_event(
+        session,
+        ana,
+        requires_approval=True,
+        virtual_link_template="https://meet.example.org/{meeting}",
+        registration_opens_at=utc(2030, 4, 1),
+        requests_deadline=utc(2030, 5, 10),
+    )
+    add_participant(session, event, ben, status=ParticipantStatus.pending)
+    add_participant(session, event, cleo, status=ParticipantStatus.withdrawn)
+    as_ana, as_ben, as_cleo = signed_in(ana), signed_in(ben), signed_in(cleo)
+    base = f"/events/{event.id}"
+
+    pending = as_ben.get(base).text
+    withdrawn = as_cleo.get(base + "/me").text
+    manage = as_ana.get(base + "/manage").text
+    event.status = EventStatus.cancelled
+    session.flush()
+    cancelled = as_ana.get(base + "/manage").text
+    cancelled_me = as_ben.get(base + "/me")
+
+    assert "waiting for the organiser" in pending
+    assert "Registration opens" in pending
+    assert "Withdraw from this event" not in withdrawn
+    assert "1 pending" in manage
+    assert "1 withdrawn" in manage
+    assert "Add a session" in manage
+    assert "Add a session" not in cancelled
+    assert cancelled_me.status_code == 200
+    assert "Save availability" not in cancelled_me.text
+    for html in (pending, withdrawn, manage, cancelled, cancelled_me.text):
+        assert_no_inline_code(html)

@@ -36,6 +36,7 @@ from clusteratlas.collaboration.models import (
     EventItem,
     EventSession,
     EventSlot,
+    EventStatus,
     OrganisationType,
     Participant,
     ParticipantStatus,
@@ -653,7 +654,8 @@ def _my_page(
         slots=slots,
         available=lambda slot: chosen is None or slot.id in chosen,
         my_items=verbs.list_items(session, event=event, participant_ids=[mine.id]),
-        active=mine.status in (ParticipantStatus.pending, ParticipantStatus.approved),
+        active=mine.status in (ParticipantStatus.pending, ParticipantStatus.approved)
+        and event.status != EventStatus.cancelled,
         **_event_context(session, user, event),
     )
 
