@@ -6,6 +6,7 @@ CSRF, refused access and no inline code."""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from html.parser import HTMLParser
 
 import pytest
@@ -19,6 +20,7 @@ from clusteratlas.collaboration.models import (
     Notification,
     ParticipantStatus,
     RequestStatus,
+    utcnow,
 )
 from collaboration.event_fixtures import (
     add_meeting,
@@ -360,3 +362,16 @@ def test_my_requests_page_refusals(client, session, world, create_user):
     assert unknown_action.status_code == 404
     assert pending.status_code == 403
     assert request.status == RequestStatus.pending
+
+
+def test_browse_after_the_deadline_offers_no_request_form(client, session, world):
+    event, users, _people = world
+    event.requests_deadline = utcnow() - timedelta(hours=1)
+    session.flush()
+    log_in(client, users["ana"])
+
+    page = client.get(f"/events/{event.id}/browse").text
+
+    assert "Meeting requests are closed for this event." in page
+    assert "Request a meeting" not in page
+    assert names_in(page) == ["Ben", "Cleo"]

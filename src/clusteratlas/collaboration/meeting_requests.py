@@ -92,6 +92,7 @@ __all__ = [
     "participant_text",
     "rank_participants",
     "request_deadline",
+    "requests_open",
     "send_request",
 ]
 
@@ -291,6 +292,16 @@ def _check_open(event: Event, now: datetime) -> None:
     if event.requests_deadline is not None and now > event.requests_deadline:
         when = local_time(event, event.requests_deadline).strftime("%Y-%m-%d %H:%M %Z")
         raise ValidationError({"event": f"meeting requests closed on {when}"})
+
+
+def requests_open(event: Event, *, now: datetime | None = None) -> bool:
+    """Whether requests may be sent and answered now (published, not over, before the
+    deadline)."""
+    try:
+        _check_open(event, now or utcnow())
+    except ValidationError:
+        return False
+    return True
 
 
 def _between(a: Participant, b: Participant, left: Any, right: Any) -> Any:
@@ -972,11 +983,6 @@ def my_requests(
             .order_by(Meeting.created_at, Meeting.id)
         )
     )
-    try:
-        _check_open(event, now)
-        is_open = True
-    except ValidationError:
-        is_open = False
     return MyRequests(
         event=event,
         me=me,
@@ -987,5 +993,5 @@ def my_requests(
         pending_received=sum(r.status == RequestStatus.pending for r in received),
         max_outstanding=event.max_outstanding_requests,
         meeting_cap=meeting_cap(event, me),
-        open=is_open,
+        open=requests_open(event, now=now),
     )

@@ -141,6 +141,7 @@ def browse(
     context = {
         "event": event,
         "me": me if me is not None and me.status == ParticipantStatus.approved else None,
+        "open": verbs.requests_open(event),
         "entries": result.entries if result is not None else [],
         "count": count,
         "page": page,
