@@ -5,18 +5,23 @@ Seeds 10,000 published organisations and 20,000 posts in a fresh SQLite file, th
 1. in process: ``search_organisations`` / ``search_posts`` (full-text, facet counts, total)
    and the profile page rendered through the ASGI app; for scale, the same words as a bare
    ``LIKE '%word%'`` scan returning 20 ids (no facets, no count);
-2. over HTTP on loopback: ``clusteratlas serve --workers 2`` driven by 50 concurrent
-   keep-alive clients (a small asyncio HTTP/1.1 client, cheap enough not to starve the
-   servers of CPU) on a mix of anonymous search API, search page and profile page requests,
-   twice: the baseline with the page cache off, then the default configuration (anonymous
-   answers kept 30 s, see ``clusteratlas.web.cache``); the share served from the cache is
-   printed, so the figures say what the cache does.
+2. over HTTP on loopback: ``clusteratlas serve --workers 2`` on a mix of anonymous search
+   API, search page and profile page requests (a small asyncio HTTP/1.1 client, cheap enough
+   not to starve the servers of CPU), in two ways on the same server: its *capacity*, with 50
+   closed-loop keep-alive clients each sending its next request as soon as it has an answer,
+   and its *latency at 300 requests/s offered* (open loop: requests arrive at that rate,
+   Poisson, over 50 connections, whatever the answers; a request's latency counts from when it
+   was due, waiting for a connection included). Both, because with 50 closed-loop clients the
+   mean latency is 50 / throughput (Little's law): at 300 req/s that is 167 ms whatever the
+   server, so "p95 ≤ 150 ms" can only be read at the offered rate. Twice: the baseline with the
+   page cache off, then the default configuration (anonymous answers kept 30 s, see
+   ``clusteratlas.web.cache``); the share served from the cache is printed.
 
 Targets (2 cores, SQLite): search p95 ≤ 50 ms in process; over HTTP ≥ 300 requests/s with
-p95 ≤ 150 ms and no errors.
+p95 ≤ 150 ms and no errors (read: capacity ≥ 300 req/s, p95 ≤ 150 ms at 300 req/s offered).
 
     .venv/bin/python benchmarks/platform.py [--organisations 10000] [--posts 20000]
-        [--clients 50] [--seconds 20] [--workers 2]
+        [--clients 50] [--seconds 20] [--workers 2] [--rate 300] [--mix varied|popular]
 """
 
 from __future__ import annotations
@@ -227,9 +232,69 @@ def wait_for_server(port: int, server: subprocess.Popen, log) -> None:
             time.sleep(0.2)
 
 
-def over_http(
-    database_url: str, paths, clients: int, seconds: float, workers: int, cache_seconds: float
+async def load_at_rate(
+    port: int, paths: list[str], connections: int, rate: float, seconds: float, warmup: float
 ):
+    """Open loop: requests arrive at ``rate`` per second (Poisson) whatever the answers, over
+    ``connections`` keep-alive connections; a request's latency runs from the moment it was
+    due, so time spent waiting for a free connection counts (no coordinated omission)."""
+    latencies: list[float] = []
+    errors: list[str] = []
+    hits = [0]
+    pool: asyncio.Queue = asyncio.Queue()
+    for _ in range(connections):
+        pool.put_nowait(await asyncio.open_connection("127.0.0.1", port))
+    rng = random.Random(7)
+    start = time.perf_counter()
+    measure_from = start + warmup
+    stop = measure_from + seconds
+
+    async def one(due: float, path: str) -> None:
+        reader, writer = await pool.get()
+        status = None
+        try:
+            status, hit = await fetch(reader, writer, path)
+        except (OSError, asyncio.IncompleteReadError) as exc:
+            errors.append(f"{path}: {exc!r}")
+            writer.close()
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        finally:
+            pool.put_nowait((reader, writer))
+        if due >= measure_from and status is not None:
+            latencies.append(time.perf_counter() - due)
+            hits[0] += hit
+            if status != 200:
+                errors.append(f"{path}: HTTP {status}")
+
+    tasks = []
+    due = start
+    while True:
+        due += rng.expovariate(rate)
+        if due >= stop:
+            break
+        delay = due - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(asyncio.create_task(one(due, rng.choice(paths))))
+    await asyncio.gather(*tasks)
+    while not pool.empty():
+        _, writer = pool.get_nowait()
+        writer.close()
+    return latencies, errors, hits[0]
+
+
+def over_http(
+    database_url: str,
+    paths,
+    clients: int,
+    seconds: float,
+    workers: int,
+    cache_seconds: float,
+    rate: float,
+):
+    """Start ``clusteratlas serve`` and measure, on the same server: its capacity (``clients``
+    closed-loop clients, each sending its next request when the answer arrives) and its
+    latency at ``rate`` requests per second offered (open loop)."""
     port = free_port()
     env = dict(
         os.environ,
@@ -245,11 +310,12 @@ def over_http(
         server = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
         try:
             wait_for_server(port, server, log)
-            result = asyncio.run(load(port, paths, clients, seconds, warmup=3.0))
+            closed = asyncio.run(load(port, paths, clients, seconds, warmup=3.0))
+            opened = asyncio.run(load_at_rate(port, paths, clients, rate, seconds, warmup=2.0))
         finally:
             server.terminate()
             server.wait(timeout=30)
-    return result
+    return closed, opened
 
 
 def request_mix(mix: str, words, countries, ids, rng: random.Random) -> list[str]:
@@ -287,6 +353,9 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--rate", type=float, default=300.0, help="requests/s offered in the open-loop run"
+    )
     parser.add_argument("--repeats", type=int, default=300, help="in-process calls per case")
     parser.add_argument(
         "--mix",
@@ -332,30 +401,43 @@ def main() -> None:
         )
         runs = {}
         for label, cache in (("baseline: page cache off", 0), ("default: page cache 30 s", 30)):
-            latencies, errors, hits = over_http(
-                database_url, paths, args.clients, args.seconds, args.workers, cache
+            closed, opened = over_http(
+                database_url, paths, args.clients, args.seconds, args.workers, cache, args.rate
             )
-            rate = len(latencies) / args.seconds
-            print(summary(label, latencies))
-            print(
-                f"  {'':<34} {rate:,.0f} requests/s, {hits / max(1, len(latencies)):.0%} "
-                f"served from the cache, {len(errors)} errors"
+            print(f"  {label}")
+            for name, (latencies, errors, hits) in (
+                (f"capacity, {args.clients} clients", closed),
+                (f"at {args.rate:,.0f} req/s offered", opened),
+            ):
+                rate = len(latencies) / args.seconds
+                print(summary("  " + name, latencies))
+                print(
+                    f"  {'':<34} {rate:,.0f} requests/s answered, "
+                    f"{hits / max(1, len(latencies)):.0%} served from the cache, "
+                    f"{len(errors)} errors"
+                )
+                for line in errors[:5]:
+                    print(f"    {line}")
+            runs[cache] = (
+                len(closed[0]) / args.seconds,
+                percentile(opened[0], 95) * 1000,
+                closed[1] + opened[1],
             )
-            for line in errors[:5]:
-                print(f"    {line}")
-            runs[cache] = (rate, percentile(latencies, 95) * 1000, errors)
-        rate, http_p95, errors = runs[30]
-        print(f"  with the cache: {rate / runs[0][0]:.1f}× the throughput of the baseline")
+        capacity, http_p95, errors = runs[30]
+        print(f"  with the cache: {capacity / runs[0][0]:.1f}× the capacity of the baseline")
 
-    met = search_p95 * 1000 <= 50 and rate >= 300 and http_p95 <= 150 and not errors
-    print(
-        f"\nsearch p95 {search_p95 * 1000:.1f} ms in process, with facets and counts (a bare "
-        f"LIKE scan returning 20 ids: {baseline_p95 * 1000:.1f} ms); "
-        f"HTTP {rate:,.0f} req/s, p95 {http_p95:.0f} ms, {len(errors)} errors"
+    met = (
+        search_p95 * 1000 <= 50 and capacity >= args.rate >= 300 and http_p95 <= 150 and not errors
     )
     print(
-        "target: search p95 ≤ 50 ms in process; ≥ 300 req/s, p95 ≤ 150 ms, no errors over "
-        f"HTTP → {'MET' if met else 'NOT MET'}"
+        f"\nsearch p95 {search_p95 * 1000:.1f} ms in process, with facets and counts (a bare "
+        f"LIKE scan returning 20 ids: {baseline_p95 * 1000:.1f} ms); HTTP capacity "
+        f"{capacity:,.0f} req/s, p95 {http_p95:.0f} ms at {args.rate:,.0f} req/s, "
+        f"{len(errors)} errors"
+    )
+    print(
+        "target: search p95 ≤ 50 ms in process; over HTTP ≥ 300 req/s, and p95 ≤ 150 ms at "
+        f"300 req/s, no errors → {'MET' if met else 'NOT MET'}"
     )
 
 

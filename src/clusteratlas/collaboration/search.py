@@ -39,7 +39,7 @@ from sqlalchemy import (
     select,
     text,
 )
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, load_only
 
 from clusteratlas.collaboration import ValidationError, search_index
 from clusteratlas.collaboration.models import (
@@ -357,6 +357,20 @@ def search_organisations(
     return SearchPage(items=items, total=total, facets=counts)
 
 
+#: the columns a result list shows (others, such as descriptions, load when read)
+_LISTED = (
+    Organisation.name,
+    Organisation.acronym,
+    Organisation.type,
+    Organisation.country,
+    Organisation.region_code,
+    Organisation.city,
+    Organisation.status,
+    Organisation.quality_label,
+    Organisation.published_at,
+)
+
+
 def _match_rows(
     session: Session, table: str, words: list[str], weights: str | None
 ) -> tuple[np.ndarray, np.ndarray | None]:
@@ -401,10 +415,10 @@ def _search_indexed(
         offset=offset,
         facets=ORGANISATION_FACETS if facets else (),
     )
-    found = {
-        o.id: o
-        for o in session.scalars(select(Organisation).where(Organisation.id.in_(result.ids)))
-    }
+    listed = (
+        select(Organisation).options(load_only(*_LISTED)).where(Organisation.id.in_(result.ids))
+    )
+    found = {o.id: o for o in session.scalars(listed)}
     return SearchPage(
         items=[found[i] for i in result.ids if i in found],
         total=result.total,

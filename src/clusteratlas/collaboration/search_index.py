@@ -26,11 +26,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from sqlalchemy import Connection, Engine, select, text
 from sqlalchemy.orm import Session
 
 from clusteratlas.collaboration.models import (
-    Organisation,
     OrganisationManager,
     OrganisationStatus,
     SearchGeneration,
@@ -48,14 +48,8 @@ MATCH_CACHE_SIZE = 256
 
 def _codes(values: Sequence[Any]) -> tuple[np.ndarray, list[str]]:
     """Integer codes of ``values`` (``-1`` for None) and the distinct values, in order."""
-    distinct: dict[str, int] = {}
-    codes = np.empty(len(values), dtype=np.int32)
-    for i, value in enumerate(values):
-        if value is None:
-            codes[i] = -1
-        else:
-            codes[i] = distinct.setdefault(str(value), len(distinct))
-    return codes, list(distinct)
+    codes, uniques = pd.factorize(pd.Series(values, dtype=object), use_na_sentinel=True)
+    return codes.astype(np.int32), [str(v) for v in uniques]
 
 
 def sector_group(code: str) -> str:
@@ -122,9 +116,13 @@ def _token(session: Session) -> str | None:
     return session.scalar(select(SearchGeneration.token).where(SearchGeneration.id == 1))
 
 
+def _rows(session: Session, sql: str) -> list[tuple[Any, ...]]:
+    return [tuple(row) for row in session.execute(text(sql))]
+
+
 def _ranks(session: Session, ids: np.ndarray, order_sql: str) -> np.ndarray:
     ordered = np.fromiter(
-        session.execute(text(f"SELECT id FROM organisations ORDER BY {order_sql}")).scalars(),
+        (r[0] for r in _rows(session, f"SELECT id FROM organisations ORDER BY {order_sql}")),
         dtype=np.int64,
     )
     rank = np.empty(len(ids), dtype=np.int64)
@@ -134,38 +132,38 @@ def _ranks(session: Session, ids: np.ndarray, order_sql: str) -> np.ndarray:
 
 def build(session: Session, token: str) -> OrganisationIndex:
     """Read the index's columns (in ``session``'s transaction)."""
-    rows = session.execute(
-        select(
-            Organisation.id,
-            Organisation.status,
-            Organisation.country,
-            Organisation.region_code,
-            Organisation.type,
-            Organisation.quality_label,
-        ).order_by(Organisation.id)
-    ).all()
-    ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
-    published = np.fromiter(
-        (r[1] == OrganisationStatus.published for r in rows), dtype=bool, count=len(rows)
+    frame = pd.DataFrame(
+        _rows(
+            session,
+            "SELECT id, status, country, region_code, type, quality_label "
+            "FROM organisations ORDER BY id",
+        ),
+        columns=["id", "status", *FACET_COLUMNS],
+        dtype=object,
     )
+    ids = frame["id"].to_numpy(dtype=np.int64)
+    published = (frame["status"] == OrganisationStatus.published.value).to_numpy(dtype=bool)
     codes: dict[str, np.ndarray] = {}
     values: dict[str, list[str]] = {}
-    for k, facet in enumerate(FACET_COLUMNS, start=2):
-        column = [getattr(r[k], "value", r[k]) for r in rows]
-        codes[facet], values[facet] = _codes(column)
+    for facet in FACET_COLUMNS:
+        codes[facet], values[facet] = _codes(frame[facet])
     name_rank = _ranks(session, ids, "lower(name), id")
     newest_rank = _ranks(session, ids, "published_at IS NULL, published_at DESC, lower(name), id")
-    pairs: set[tuple[int, str]] = set()
-    by_code: dict[str, list[int]] = {}
-    sector_rows = session.execute(
-        text("SELECT organisation_id, code FROM organisation_sectors")
-    ).all()
-    positions = np.searchsorted(ids, np.fromiter((r[0] for r in sector_rows), dtype=np.int64))
-    for position, (_, code) in zip(positions.tolist(), sector_rows, strict=True):
-        pairs.add((position, sector_group(code)))
-        by_code.setdefault(code, []).append(position)
-    ordered_pairs = sorted(pairs)
-    group_codes, sector_values = _codes([g for _, g in ordered_pairs])
+    sectors = pd.DataFrame(
+        _rows(session, "SELECT organisation_id, code FROM organisation_sectors"),
+        columns=["organisation_id", "code"],
+        dtype=object,
+    )
+    sectors["position"] = np.searchsorted(ids, sectors["organisation_id"].to_numpy(np.int64))
+    codes_text = sectors["code"].astype(str)
+    is_range = codes_text.str.slice(2, 3) == "-"
+    sectors["group"] = codes_text.where(is_range, codes_text.str.slice(0, 3))
+    pairs = sectors[["position", "group"]].drop_duplicates().sort_values(["position", "group"])
+    group_codes, sector_values = _codes(pairs["group"])
+    code_orgs = {
+        str(code): np.unique(group.to_numpy(dtype=np.int64))
+        for code, group in sectors.groupby("code", sort=False)["position"]
+    }
     return OrganisationIndex(
         token=token,
         ids=ids,
@@ -174,10 +172,10 @@ def build(session: Session, token: str) -> OrganisationIndex:
         values=values,
         name_rank=name_rank,
         newest_rank=newest_rank,
-        sector_org=np.fromiter((p for p, _ in ordered_pairs), dtype=np.int64),
+        sector_org=pairs["position"].to_numpy(dtype=np.int64),
         sector_group=group_codes,
         sector_values=sector_values,
-        code_orgs={code: np.unique(np.array(p, dtype=np.int64)) for code, p in by_code.items()},
+        code_orgs=code_orgs,
     )
 
 
