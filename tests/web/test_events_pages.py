@@ -168,6 +168,7 @@ def test_event_page_shows_local_times_with_the_zone(client, session, create_user
     assert "09:00–09:30" in page
     assert "09:30–10:00" in page
     assert "Europe/Brussels" in page
+    assert 'href="/static/css/events.css"' in page.split("</head>")[0]
     assert f'href="/events/{event.id}/register"' in page
     assert "09:00–09:30" in winter_page  # 08:00 UTC in January
     assert_no_inline_code(page)
