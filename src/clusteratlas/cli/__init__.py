@@ -714,3 +714,6 @@ import clusteratlas.cli.schedule  # noqa: E402, F401 - registers its command on 
 from clusteratlas.cli.searches import searches_app  # noqa: E402 - uses _errors and err above
 
 app.add_typer(searches_app, name="saved-searches")
+from clusteratlas.cli.events import events_app  # noqa: E402 - uses _errors and err above
+
+app.add_typer(events_app, name="events")
