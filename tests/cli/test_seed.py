@@ -34,10 +34,10 @@ def test_seed_demo_twice_on_a_migrated_file(tmp_path):
     assert upgraded.exit_code == 0, upgraded.output
     assert first.exit_code == 0, first.output
     assert "DEMO DATA" in first.stderr
-    assert "40 organisations, 60 posts, 11 users" in first.stderr
+    assert "40 organisations, 60 posts, 27 users" in first.stderr
     assert "admin@demo.invalid" in first.stderr
     assert "demo-password-2024" in first.stderr
-    assert after_first["users"] == 11
+    assert after_first["users"] == 27  # 16 attend the demo event
     assert after_first["organisations"] == 40
     assert after_first["posts"] == 60
     assert second.exit_code == 0, second.output

@@ -41,8 +41,9 @@ def test_seed_demo_adds_labelled_varied_data(session):
     posts = session.scalars(select(Post)).all()
 
     assert not result.skipped
-    assert (result.organisations, result.posts, result.users) == (40, 60, 11)
-    assert (len(organisations), len(posts), len(users)) == (40, 60, 11)
+    # 11 accounts of the platform and 16 attendees of the demo event (test_demo_events.py)
+    assert (result.organisations, result.posts, result.users) == (40, 60, 27)
+    assert (len(organisations), len(posts), len(users)) == (40, 60, 27)
     assert all(o.name.endswith("(demo)") and "demo" in o.description for o in organisations)
     assert all(u.email.endswith("@demo.invalid") and u.is_confirmed for u in users)
     assert all(c["email"].endswith("@demo.invalid") for o in organisations for c in o.contacts)
@@ -58,7 +59,7 @@ def test_seed_demo_adds_labelled_varied_data(session):
     assert sum(o.quality_label is not None for o in organisations) >= 5
     assert sum(o.members_sme is not None for o in organisations) == 12
     assert _count(session, OrganisationLink) == result.links > 0
-    assert _count(session, OrganisationManager) == 40
+    assert _count(session, OrganisationManager) == 40 + 16  # the event's attendees too
     # offers and requests share keywords, so search and recommendations find matches
     offers = {k for p in posts if p.kind == "offer" for k in p.keywords}
     requests = {k for p in posts if p.kind == "request" for k in p.keywords}
@@ -73,7 +74,9 @@ def test_seed_demo_adds_labelled_varied_data(session):
 def test_seed_demo_adds_some_activity(session):
     seed_demo(session)
     interests = session.scalars(select(PostInterest)).all()
-    notifications = session.scalars(select(Notification)).all()
+    notifications = session.scalars(
+        select(Notification).where(Notification.link.like("/posts/%"))
+    ).all()  # the demo event's notifications are tested in test_demo_events.py
     follows = session.scalars(select(PostFollow)).all()
     posts = {p.id: p for p in session.scalars(select(Post))}
     member = session.scalars(select(User).where(User.email == "member@demo.invalid")).one()
@@ -109,7 +112,7 @@ def test_seed_demo_is_idempotent(session):
     assert again.skipped
     assert (again.organisations, again.posts, again.users) == (0, 0, 0)
     assert _count(session, Organisation) == 40
-    assert _count(session, User) == 11
+    assert _count(session, User) == 27
     assert demo_present(session)
 
 

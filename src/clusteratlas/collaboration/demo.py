@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 
 from clusteratlas.collaboration import audit
 from clusteratlas.collaboration.accounts import hash_password
+from clusteratlas.collaboration.demo_events import seed_demo_event
 from clusteratlas.collaboration.models import (
     LinkKind,
     Notification,
@@ -451,8 +452,9 @@ def seed_demo(session: Session, *, seed: int = 2024) -> DemoSeed:
         posts += 1
     session.flush()
     _interest_and_follows(session, managers=managers, member=member, now=now)
+    event = seed_demo_event(session, now=now)  # "Clusters meet Regions 2030"
     counts = {
-        "users": 3 + MANAGERS,
+        "users": 3 + MANAGERS + event.users,
         "organisations": len(organisations),
         "posts": posts,
         "links": links,
