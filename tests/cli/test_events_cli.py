@@ -305,11 +305,16 @@ def test_import_accepts_whole_number_ids(url, world, engine, tmp_path):
         (lambda w: [(w.m1, w.slots[0], 0)], "meeting '{m1}': table 0 is out of range"),
         (
             lambda w: [(w.m1, w.slots[2], 1), (w.m2, w.slots[1], 2)],
-            "meeting '{m1}': Bo (participant {bo}) is not available in slot '{s3}'",
+            "meeting '{m1}': Bo (participant {bo}) is not available in "
+            "slot '{s3}' (Tue 14 May 10:00)",
         ),
         (
             lambda w: [(w.m2, w.slots[1], 2), (w.m1, w.slots[1], 1)],
             "meeting '{m1}': Cy (participant {cy}) is twice in slot '{s2}'",
+        ),
+        (
+            lambda w: [(w.m2, w.slots[1], 2), (w.m1, w.slots[1], 2)],
+            "meeting '{m1}': table 2 in slot '{s2}' (Tue 14 May 09:30) is taken by meeting '{m2}'",
         ),
         (
             lambda w: [(w.m2, w.slots[1], 2), (w.m1, w.slots[0], 1), (w.m1, w.slots[0], 2)],
@@ -318,7 +323,7 @@ def test_import_accepts_whole_number_ids(url, world, engine, tmp_path):
         (lambda w: [(w.m1, w.slots[0], 1)], "meeting '{m2}': it is locked to slot '{s2}'"),
         (
             lambda w: [(w.m1, w.slots[0], 1), (w.m2, w.slots[0], 2)],
-            "meeting '{m2}': it is locked to slot '{s2}', table 2",
+            "meeting '{m2}': it is locked to slot '{s2}' (Tue 14 May 09:30), table 2",
         ),
     ],
 )

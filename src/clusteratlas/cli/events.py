@@ -326,11 +326,15 @@ def _key(value: Any) -> str | None:
 
 
 def check_assignments(
-    problem: scheduling.Event, rows: list[dict[str, Any]], names: dict[str, str]
+    problem: scheduling.Event,
+    rows: list[dict[str, Any]],
+    names: dict[str, str],
+    times: dict[str, str] | None = None,
 ) -> tuple[dict[str, tuple[str, int]], list[str]]:
     """The assignments of a SCHEDULE.json checked against the event: meeting id → (slot id,
     table), and every problem found, each naming its meeting. ``names``: participant id →
-    the name shown in messages."""
+    the name shown in messages; ``times``: slot id → its local time, shown after the id."""
+    times = times or {}
     meetings = {m.id: m for m in problem.meetings}
     placed: dict[str, tuple[str, int]] = {}
     problems: list[str] = []
@@ -340,6 +344,9 @@ def check_assignments(
 
     def who(pid: str) -> str:
         return f"{names.get(pid, 'participant')} (participant {pid})"
+
+    def slot(sid: str) -> str:
+        return f"slot {sid!r}" + (f" ({times[sid]})" if sid in times else "")
 
     for i, row in enumerate(rows):
         mid, sid, table = _key(row.get("meeting")), _key(row.get("slot")), row.get("table")
@@ -363,7 +370,7 @@ def check_assignments(
         tables = problem.tables[sid]
         if isinstance(table, bool) or not isinstance(table, int) or not 1 <= table <= tables:
             problems.append(
-                f"{where}: table {table!r} is out of range in slot {sid!r} "
+                f"{where}: table {table!r} is out of range in {slot(sid)} "
                 + (f"(1..{tables})" if tables else "(it has no tables)")
             )
             continue
@@ -371,7 +378,7 @@ def check_assignments(
             sid != meeting.locked_slot
             or (meeting.locked_table is not None and table != meeting.locked_table)
         ):
-            at = f"slot {meeting.locked_slot!r}" + (
+            at = slot(meeting.locked_slot) + (
                 f", table {meeting.locked_table}" if meeting.locked_table is not None else ""
             )
             problems.append(f"{where}: it is locked to {at}: unlock it or keep it there")
@@ -379,17 +386,17 @@ def check_assignments(
         bad = False
         for pid in (meeting.a, meeting.b):
             if sid not in problem.participant(pid).available:
-                problems.append(f"{where}: {who(pid)} is not available in slot {sid!r}")
+                problems.append(f"{where}: {who(pid)} is not available in {slot(sid)}")
                 bad = True
             elif (pid, sid) in person_slot:
                 problems.append(
-                    f"{where}: {who(pid)} is twice in slot {sid!r} "
+                    f"{where}: {who(pid)} is twice in {slot(sid)} "
                     f"(also in meeting {person_slot[pid, sid]!r})"
                 )
                 bad = True
         if (sid, table) in table_taken:
             problems.append(
-                f"{where}: table {table} in slot {sid!r} is taken by meeting "
+                f"{where}: table {table} in {slot(sid)} is taken by meeting "
                 f"{table_taken[sid, table]!r}"
             )
             bad = True
@@ -407,7 +414,7 @@ def check_assignments(
     for meeting in problem.meetings:
         if meeting.locked_slot is not None and meeting.id not in mentioned:
             problems.append(
-                f"meeting {meeting.id!r}: it is locked to slot {meeting.locked_slot!r} but "
+                f"meeting {meeting.id!r}: it is locked to {slot(meeting.locked_slot)} but "
                 "the file leaves it unscheduled"
             )
     return placed, problems
@@ -438,7 +445,13 @@ def import_schedule(
 
         from clusteratlas.collaboration.audit import record
         from clusteratlas.collaboration.db import session_factory
-        from clusteratlas.collaboration.models import Meeting, MeetingOrigin, Participant
+        from clusteratlas.collaboration.event_access import local_time
+        from clusteratlas.collaboration.models import (
+            EventSlot,
+            Meeting,
+            MeetingOrigin,
+            Participant,
+        )
         from clusteratlas.collaboration.schedules import schedule_quality, scheduling_event
 
         rows = _read_assignments(schedule_path)
@@ -454,7 +467,13 @@ def import_schedule(
                     )
                 )
             }
-            placed, problems = check_assignments(problem, rows, names)
+            times = {
+                str(sid): f"{local_time(event, start):%a %d %b %H:%M}"
+                for sid, start in session.execute(
+                    select(EventSlot.id, EventSlot.starts_at).where(EventSlot.event_id == event.id)
+                )
+            }
+            placed, problems = check_assignments(problem, rows, names, times)
             if problems:
                 n = len(problems)
                 lines = "\n".join(f"  - {p}" for p in problems[:50])
