@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -26,8 +27,7 @@ from clusteratlas.collaboration.models import (
     utcnow,
 )
 from clusteratlas.collaboration.search import search_organisations
-
-from .search_data import add_org
+from collaboration.search_data import add_org
 
 NAMES = ["Alpha", "alpha", "Beta Battery", "battery works", "Gamma", "Ölwerk", "delta", "Zeta"]
 WORDS = ["battery", "bat", "alpha", "works", "gamma", "zzz", "hydrogen"]
@@ -50,6 +50,7 @@ organisations = st.lists(
     min_size=0,
     max_size=16,
 )
+
 
 def _sometimes(*values):
     """None (no filter) most of the time, else one of ``values``: filters combine, and all of
@@ -172,3 +173,30 @@ def test_token_changes_with_every_writing_transaction(session):
 )
 def test_sector_group(code, group):
     assert search_index.sector_group(code) == group
+
+
+def test_match_cache_keeps_recent_queries_within_its_row_budget(session, monkeypatch):
+    add_org(session, "Battery Alpha")
+    session.flush()
+    index = search_index.current_index(session)
+    monkeypatch.setattr(search_index, "MATCH_CACHE_ROWS", 5)
+    calls = []
+
+    def rows(key, n):
+        def compute():
+            calls.append(key)
+            return (np.arange(n), None)
+
+        return index.matches(key, compute)
+
+    rows("a", 2)
+    rows("b", 2)
+    rows("a", 2)  # kept: not computed again, and now the most recent
+    assert calls == ["a", "b"]
+    rows("c", 2)  # 6 rows > 5: the least recent ("b") goes
+    rows("a", 2)
+    rows("b", 2)
+    assert calls == ["a", "b", "c", "b"]
+    rows("big", 9)  # alone over the budget: kept (the last one always is), others dropped
+    rows("big", 9)
+    assert calls == ["a", "b", "c", "b", "big"]

@@ -42,8 +42,9 @@ __all__ = ["FACET_COLUMNS", "OrganisationIndex", "current_index", "search"]
 
 #: the facets read from the organisations' own columns (``sector`` has its own table)
 FACET_COLUMNS = ("country", "region", "type", "label")
-#: text queries whose matches an index keeps (at most ~160 kB each for 10,000 profiles)
-MATCH_CACHE_SIZE = 256
+#: matching rows an index keeps for recent text queries, all queries together (an id and a
+#: score: 16 bytes a row, so 16 MB at most)
+MATCH_CACHE_ROWS = 1_000_000
 
 
 def _codes(values: Sequence[Any]) -> tuple[np.ndarray, list[str]]:
@@ -75,12 +76,13 @@ class OrganisationIndex:
     code_orgs: Mapping[str, np.ndarray]  # full sector code → positions of its organisations
     #: text matches of recent queries (ids, scores), valid as long as the index is
     _matches: OrderedDict[Any, Any] = field(default_factory=OrderedDict, repr=False)
+    _matches_rows: list[int] = field(default_factory=lambda: [0], repr=False)
     _matches_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def matches(self, key: Any, compute: Callable[[], Any]) -> Any:
         """The text matches of ``key`` (the query's words and scoring), computed once while
         this index is current: the search API and page and every facet or sort of the same
-        words share them. The :data:`MATCH_CACHE_SIZE` most recent are kept."""
+        words share them. The most recent are kept, :data:`MATCH_CACHE_ROWS` rows in all."""
         with self._matches_lock:
             found = self._matches.get(key)
             if found is not None:
@@ -88,9 +90,12 @@ class OrganisationIndex:
                 return found
         found = compute()
         with self._matches_lock:
-            self._matches[key] = found
-            while len(self._matches) > MATCH_CACHE_SIZE:
-                self._matches.popitem(last=False)
+            if key not in self._matches:
+                self._matches[key] = found
+                self._matches_rows[0] += len(found[0])
+            while self._matches_rows[0] > MATCH_CACHE_ROWS and len(self._matches) > 1:
+                _, dropped = self._matches.popitem(last=False)
+                self._matches_rows[0] -= len(dropped[0])
         return found
 
     @property
