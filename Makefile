@@ -24,8 +24,12 @@ install: $(STAMP) static
 NPM_STAMP := node_modules/.clusteratlas-installed
 HTMX      := src/clusteratlas/web/static/vendor/htmx.min.js
 ECHARTS   := src/clusteratlas/web/static/vendor/echarts.min.js
+# MapLibre GL 6 ships ES modules only: the main module loads its worker module from beside it
+MAPLIBRE  := src/clusteratlas/web/static/vendor/maplibre-gl.mjs \
+             src/clusteratlas/web/static/vendor/maplibre-gl-worker.mjs \
+             src/clusteratlas/web/static/vendor/maplibre-gl.css
 
-static: $(HTMX) $(ECHARTS)
+static: $(HTMX) $(ECHARTS) $(MAPLIBRE)
 
 $(NPM_STAMP): package.json package-lock.json
 	@if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then \
@@ -43,6 +47,10 @@ $(HTMX): $(NPM_STAMP)
 $(ECHARTS): $(NPM_STAMP)
 	mkdir -p $(dir $@)
 	cp node_modules/echarts/dist/echarts.min.js $@
+
+$(MAPLIBRE): $(NPM_STAMP)
+	mkdir -p $(dir $@)
+	cp node_modules/maplibre-gl/dist/$(notdir $@) $@
 
 # System packages the tests need: a PostgreSQL server for the collaboration tests (Debian's
 # `postgresql`), installed only when initdb is missing and we are root with apt-get; otherwise
