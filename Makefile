@@ -28,8 +28,11 @@ ECHARTS   := src/clusteratlas/web/static/vendor/echarts.min.js
 MAPLIBRE  := src/clusteratlas/web/static/vendor/maplibre-gl.mjs \
              src/clusteratlas/web/static/vendor/maplibre-gl-worker.mjs \
              src/clusteratlas/web/static/vendor/maplibre-gl.css
+# US states and counties (TopoJSON, us-atlas, ISC), read by `clusteratlas load-geometry --us-atlas`
+US_ATLAS  := src/clusteratlas/web/static/vendor/us-atlas/states-10m.json \
+             src/clusteratlas/web/static/vendor/us-atlas/counties-10m.json
 
-static: $(HTMX) $(ECHARTS) $(MAPLIBRE)
+static: $(HTMX) $(ECHARTS) $(MAPLIBRE) $(US_ATLAS)
 
 $(NPM_STAMP): package.json package-lock.json
 	@if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then \
@@ -51,6 +54,10 @@ $(ECHARTS): $(NPM_STAMP)
 $(MAPLIBRE): $(NPM_STAMP)
 	mkdir -p $(dir $@)
 	cp node_modules/maplibre-gl/dist/$(notdir $@) $@
+
+$(US_ATLAS): $(NPM_STAMP)
+	mkdir -p $(dir $@)
+	cp node_modules/us-atlas/$(notdir $@) $@
 
 # System packages the tests need: a PostgreSQL server for the collaboration tests (Debian's
 # `postgresql`), installed only when initdb is missing and we are root with apt-get; otherwise

@@ -717,3 +717,8 @@ app.add_typer(searches_app, name="saved-searches")
 from clusteratlas.cli.events import events_app  # noqa: E402 - uses _errors and err above
 
 app.add_typer(events_app, name="events")
+from clusteratlas.cli.load import datasets, load, load_geometry  # noqa: E402 - uses _errors
+
+app.command()(load)
+app.command("load-geometry")(load_geometry)
+app.command()(datasets)

@@ -139,3 +139,66 @@ def classifications(
             )
         for name in sorted(files):
             _show(files[name])
+
+
+class NutsResolution(StrEnum):
+    r60m = "60M"
+    r20m = "20M"
+    r10m = "10M"
+    r03m = "03M"
+    r01m = "01M"
+
+
+@fetch_app.command("nuts-geometry")
+def nuts_geometry(
+    year: Annotated[
+        int,
+        typer.Argument(
+            metavar="YEAR",
+            help="NUTS version: 2003, 2006, 2010, 2013, 2016, 2021 or 2024.",
+            show_default=False,
+        ),
+    ],
+    resolution: Annotated[
+        NutsResolution,
+        typer.Option("--resolution", help="Map scale, 1:60 million (60M) to 1:1 million (01M)."),
+    ] = NutsResolution.r20m,
+    level: Annotated[int, typer.Option("--level", min=0, max=3, help="NUTS level 0–3.")] = 2,
+    store_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--store",
+            help="Folder of the observatory store. Default: CLUSTERATLAS_OBSERVATORY_DIR, else "
+            "'observatory' beside the SQLite database.",
+            show_default=False,
+        ),
+    ] = None,
+    offline: OfflineOpt = False,
+    refresh: RefreshOpt = False,
+) -> None:
+    """NUTS region shapes (GeoJSON) from Eurostat GISCO, loaded into the observatory store as
+    level nutsN with GISCO's attribution (its licence does not allow bundling them)."""
+    with _fetch_errors():
+        from clusteratlas.cli.load import open_store
+        from clusteratlas.sources.fetch import fetch_nuts_geometry
+        from clusteratlas.sources.store import GISCO_ATTRIBUTION
+
+        with _progress(f"NUTS {year} level {level} ({resolution.value})", download=True) as update:
+            path = fetch_nuts_geometry(
+                year,
+                resolution.value,
+                level,
+                offline=offline,
+                refresh=refresh,
+                progress=update,
+            )
+        store = open_store(store_dir)
+        n = store.load_geometry(
+            path,
+            level=f"nuts{level}",
+            code_property="NUTS_ID",
+            name_property="NAME_LATN",
+            attribution=GISCO_ATTRIBUTION,
+        )
+        err.print(f"loaded {n:,} shapes of level nuts{level} into {store.directory}", markup=False)
+        _show(path)

@@ -67,6 +67,11 @@ class Settings(BaseSettings):
     eligibility_min_members: int = Field(default=15, ge=0)
     eligibility_min_member_types: int = Field(default=2, ge=0, le=5)
 
+    #: folder of the observatory store (one DuckDB file per loaded dataset, plus region
+    #: geometry); default: ``observatory`` beside the SQLite database file (the working
+    #: directory for other databases)
+    observatory_dir: Path | None = None
+
     @model_validator(mode="after")
     def _check(self) -> Settings:
         if self.smtp_ssl and self.smtp_starttls:

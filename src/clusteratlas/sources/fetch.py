@@ -43,6 +43,8 @@ __all__ = [
     "CLASSIFICATION_SOURCES",
     "EUROSTAT_FORMATS",
     "NUTS_CHANGE_SOURCES",
+    "NUTS_GEOMETRY_RESOLUTIONS",
+    "NUTS_GEOMETRY_YEARS",
     "WORKBOOK_SOURCES",
     "FetchError",
     "MissingReaderError",
@@ -52,7 +54,9 @@ __all__ = [
     "fetch_cbp",
     "fetch_classifications",
     "fetch_eurostat",
+    "fetch_nuts_geometry",
     "fetch_url",
+    "nuts_geometry_url",
     "read_manifest",
 ]
 
@@ -65,6 +69,15 @@ CBP_BASE = "https://www2.census.gov/programs-surveys/cbp/datasets"
 #: level -> file suffix of the CBP archives (``cbp16co.zip``, ``cbp16st.zip``, ``cbp16msa.zip``)
 CBP_LEVELS = {"county": "co", "state": "st", "msa": "msa"}
 GISCO_NUTS = "https://gisco-services.ec.europa.eu/distribution/v2/nuts/csv/NUTS_AT_{year}.csv"
+#: NUTS boundaries (GeoJSON, WGS 84) of GISCO; its licence asks for the attribution
+#: ``store.GISCO_ATTRIBUTION`` and forbids bundling them, so users fetch them
+GISCO_NUTS_GEOMETRY = (
+    "https://gisco-services.ec.europa.eu/distribution/v2/nuts/geojson/"
+    "NUTS_RG_{resolution}_{year}_4326_LEVL_{level}.geojson"
+)
+NUTS_GEOMETRY_YEARS = (2003, 2006, 2010, 2013, 2016, 2021, 2024)
+#: map scales 1:60 million … 1:1 million
+NUTS_GEOMETRY_RESOLUTIONS = ("60M", "20M", "10M", "03M", "01M")
 CENSUS_COUNTIES = "https://www2.census.gov/geo/docs/reference/codes2020/national_county2020.txt"
 CENSUS_STATES = "https://www2.census.gov/geo/docs/reference/state.txt"
 
@@ -314,6 +327,43 @@ def fetch_cbp(
     url = cbp_url(year, level, base_url=base_url)
     name = url.rsplit("/", 1)[-1]
     return fetch_url(url, Path("cbp") / name, progress=progress, offline=offline, refresh=refresh)
+
+
+def nuts_geometry_url(
+    year: int, resolution: str = "20M", level: int = 2, *, base_url: str | None = None
+) -> str:
+    """The GISCO address of the NUTS regions of one version, scale and level as GeoJSON, e.g.
+    ``…/nuts/geojson/NUTS_RG_20M_2021_4326_LEVL_2.geojson``."""
+    if int(year) not in NUTS_GEOMETRY_YEARS:
+        raise ValueError(
+            f"no NUTS version {year}; choose {', '.join(map(str, NUTS_GEOMETRY_YEARS))}"
+        )
+    if resolution.upper() not in NUTS_GEOMETRY_RESOLUTIONS:
+        raise ValueError(
+            f"unknown resolution {resolution!r}; choose {', '.join(NUTS_GEOMETRY_RESOLUTIONS)}"
+        )
+    if int(level) not in (0, 1, 2, 3):
+        raise ValueError(f"NUTS level {level} does not exist; choose 0, 1, 2 or 3")
+    url = GISCO_NUTS_GEOMETRY.format(
+        resolution=resolution.upper(), year=int(year), level=int(level)
+    )
+    return _rebase(url, base_url)
+
+
+def fetch_nuts_geometry(
+    year: int,
+    resolution: str = "20M",
+    level: int = 2,
+    *,
+    offline: bool = False,
+    refresh: bool = False,
+    progress: Progress | None = None,
+    base_url: str | None = None,
+) -> Path:
+    """NUTS boundaries from GISCO, cached as ``gisco/<file name>.geojson``."""
+    url = nuts_geometry_url(year, resolution, level, base_url=base_url)
+    name = url.rsplit("/", 1)[-1]
+    return fetch_url(url, Path("gisco") / name, progress=progress, offline=offline, refresh=refresh)
 
 
 # ---------------------------------------------------------------------- code lists

@@ -27,6 +27,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from clusteratlas import __version__
 from clusteratlas.collaboration.db import engine_from_settings, session_factory
 from clusteratlas.collaboration.settings import Settings, get_settings
+from clusteratlas.sources.store import ObservatoryStore
 from clusteratlas.web.api import api_router
 from clusteratlas.web.api.errors import install_error_handlers
 from clusteratlas.web.cache import PageCacheMiddleware, watch_writes
@@ -105,6 +106,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessions = session_factory(engine)
+    app.state.observatory = ObservatoryStore.from_settings(settings)
     app.state.templates = Jinja2Templates(
         env=Environment(
             loader=FileSystemLoader(TEMPLATES_DIR),

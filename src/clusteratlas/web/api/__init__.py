@@ -11,6 +11,7 @@ from clusteratlas.web.api.events import router as events_router
 from clusteratlas.web.api.export import router as export_router
 from clusteratlas.web.api.me import router as me_router
 from clusteratlas.web.api.meeting_requests import router as meeting_requests_router
+from clusteratlas.web.api.observatory import router as observatory_router
 from clusteratlas.web.api.organisations import router as organisations_router
 from clusteratlas.web.api.posts import router as posts_router
 from clusteratlas.web.api.schedules import router as schedules_router
@@ -29,3 +30,4 @@ api_router.include_router(events_router)
 api_router.include_router(meeting_requests_router)
 api_router.include_router(schedules_router)
 api_router.include_router(event_day_router)
+api_router.include_router(observatory_router)
