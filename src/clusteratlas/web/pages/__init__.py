@@ -15,6 +15,7 @@ from clusteratlas.web.pages.events import router as events_router
 from clusteratlas.web.pages.inbox import router as inbox_router
 from clusteratlas.web.pages.meeting_requests import router as meeting_requests_router
 from clusteratlas.web.pages.moderation import router as moderation_router
+from clusteratlas.web.pages.observatory import router as observatory_router
 from clusteratlas.web.pages.organisations import router as organisations_router
 from clusteratlas.web.pages.posts import router as posts_router
 from clusteratlas.web.pages.schedules import router as schedules_router
@@ -33,3 +34,4 @@ pages_router.include_router(events_router)
 pages_router.include_router(meeting_requests_router)
 pages_router.include_router(schedules_router)
 pages_router.include_router(event_day_router)
+pages_router.include_router(observatory_router)
