@@ -653,7 +653,9 @@ def _my_page(
         sessions=list(event.sessions),
         slots=slots,
         available=lambda slot: chosen is None or slot.id in chosen,
-        my_items=verbs.list_items(session, event=event, participant_ids=[mine.id]),
+        my_items=verbs.list_items(
+            session, event=event, participant_ids=[mine.id], viewer_participant=mine
+        ),
         active=mine.status in (ParticipantStatus.pending, ParticipantStatus.approved)
         and event.status != EventStatus.cancelled,
         **_event_context(session, user, event),
