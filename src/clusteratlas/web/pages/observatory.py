@@ -127,7 +127,7 @@ MAP_INDICATORS: dict[str, MapIndicator] = {
     )
 }
 #: the x axes the bubble chart offers (y is always the LQ)
-BUBBLE_X = {"lq_change": "Change of the LQ", "growth_cagr": "Employment growth per year"}
+BUBBLE_X = {"lq_change": "change of the LQ", "growth_cagr": "employment growth per year"}
 #: where each quadrant of the bubble chart sits (x > 0 is right, LQ > 1 is top)
 QUADRANT_PLACES = dict(
     zip(QUADRANTS, ("top-right", "top-left", "bottom-right", "bottom-left"), strict=True)
@@ -664,7 +664,7 @@ def _bubble(frame: pd.DataFrame, x: str, region: str) -> dict[str, Any]:
     return {
         "kind": "bubble",
         "title": f"Clusters of {region}",
-        "x_label": BUBBLE_X[x],
+        "x_label": BUBBLE_X[x][:1].upper() + BUBBLE_X[x][1:],
         "x_percent": x == "growth_cagr",
         "y_label": "Location quotient",
         "size_label": "Employment",
@@ -1058,7 +1058,7 @@ def region_report(
     top = p.clusters.head(REPORT_CLUSTERS)
     charts = {
         "top": _bars(
-            f"Top clusters of {p.name} by LQ, {p.year}",
+            f"Top clusters of {p.name} (most stars, then highest LQ), {p.year}",
             top["cluster_name"].astype(str).tolist(),
             [("LQ", top["lq"].tolist())],
             "Location quotient",
@@ -1179,7 +1179,7 @@ def cluster_page(
         ),
         "trends": Table(
             "trends",
-            "Employment and wages over time",
+            "Totals of the cluster by year",
             trends,
             [
                 Column("year", "Year", "text"),
