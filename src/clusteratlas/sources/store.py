@@ -46,7 +46,6 @@ from clusteratlas.observatory import (
     industry_indices,
     mentors,
     opportunities,
-    peers,
     region_indices,
     shift_share,
 )
@@ -200,26 +199,36 @@ def compute_tables(
             skipped[name] = reason
         return tables, skipped
     regions = list(cy.regions)
-    opp, near = [], []
+    opp, skipped_regions = [], []
+    for k, region in enumerate(regions):
+        try:
+            frame = opportunities(
+                region,
+                regions=cy.regions,
+                industries=cy.industries,
+                mcp=cy.mcp,
+                density=cy.density,
+                pci=cy.pci,
+                proximity=cy.proximity,
+            )
+        except ValueError:  # no specialisation (no employment in the year): no options
+            skipped_regions.append(region)
+            continue
+        opp.append(_focal(frame, last, region))
+        if progress and (k % 50 == 0 or k == len(regions) - 1):
+            progress("opportunities", k + 1, len(regions))
+    if skipped_regions:
+        shown = ", ".join(map(str, skipped_regions[:10]))
+        skipped["opportunities"] = (
+            f"{len(skipped_regions)} regions have no specialisation in {last}, so no "
+            f"opportunities: {shown}{' …' if len(skipped_regions) > 10 else ''}"
+        )
+    tables["opportunities"] = pd.concat(opp, ignore_index=True)
     totals = cy.employment.sum(axis=1, keepdims=True)
     shares = cy.employment / np.clip(totals, 1e-300, None)
-    for k, region in enumerate(regions):
-        frame = opportunities(
-            region,
-            regions=cy.regions,
-            industries=cy.industries,
-            mcp=cy.mcp,
-            density=cy.density,
-            pci=cy.pci,
-            proximity=cy.proximity,
-        )
-        opp.append(_focal(frame, last, region))
-        frame = peers(region, regions=cy.regions, rca=cy.rca, shares=shares, top=PEERS_TOP)
-        near.append(_focal(frame.rename(columns={"region": "peer"}), last, region))
-        if progress and (k % 50 == 0 or k == len(regions) - 1):
-            progress("opportunities and peers", k + 1, len(regions))
-    tables["opportunities"] = pd.concat(opp, ignore_index=True)
-    tables["peers"] = pd.concat(near, ignore_index=True)
+    tables["peers"] = _all_peers(cy.regions, cy.rca, shares, last, PEERS_TOP)
+    if progress:
+        progress("peers", 1, 1)
     eci = pd.Series(cy.eci, index=cy.regions, name="eci")
     frame = mentors(regions=cy.regions, profiles=cy.rca, indicator=eci)
     frame.insert(0, "year", np.int64(last))
@@ -227,6 +236,69 @@ def compute_tables(
     if progress:
         progress("mentors", 1, 1)
     return tables, skipped
+
+
+def _unit_rows(profiles: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Rows scaled to unit length (NaN as 0) and the all-zero rows, computed exactly as
+    :func:`clusteratlas.observatory.peers` does for its cosine similarities."""
+    X = np.asarray(profiles, dtype=np.float64)
+    X = np.nan_to_num(X, nan=0.0) if np.isnan(X).any() else X
+    scale = np.abs(X).max(axis=1, initial=0.0)
+    zero = scale == 0
+    Y = X / np.where(zero, 1.0, scale)[:, None]
+    norm = np.sqrt(np.einsum("ij,ij->i", Y, Y))
+    return Y / np.where(zero, 1.0, norm)[:, None], zero
+
+
+def _all_peers(
+    regions: pd.Index, rca: np.ndarray, shares: np.ndarray, year: int, top: int
+) -> pd.DataFrame:
+    """:func:`clusteratlas.observatory.peers` of every region (with ``year``, the ``region``
+    looked at and the similar region as ``peer``), the unit rows computed once instead of
+    once per region: the same arithmetic in the same order, so the same bits (the tests
+    compare it with the observatory's function). Regions with an all-zero profile, for
+    which ``peers`` raises, have no rows."""
+    n = len(regions)
+    u_rca, zero_rca = _unit_rows(rca)
+    u_sh, zero_sh = _unit_rows(shares)
+    labels = regions.astype(str).to_numpy()
+    focal, peer, sim_rca, sim_sh, rank = [], [], [], [], []
+    for r in range(n):
+        if zero_rca[r] or zero_sh[r]:
+            continue
+        s_rca = np.clip(u_rca @ u_rca[r], -1.0, 1.0)
+        s_rca[zero_rca] = np.nan
+        s_rca[r] = 1.0
+        s_sh = np.clip(u_sh @ u_sh[r], -1.0, 1.0)
+        s_sh[zero_sh] = np.nan
+        s_sh[r] = 1.0
+        others = np.delete(np.arange(n), r)
+        k = s_rca[others]
+        defined = ~np.isnan(k)
+        order = np.lexsort((labels[others], -np.where(defined, k, 0.0), ~defined))[:top]
+        rows = others[order]
+        focal.append(np.full(len(rows), r))
+        peer.append(rows)
+        sim_rca.append(s_rca[rows])
+        sim_sh.append(s_sh[rows])
+        ranks = np.arange(1, len(rows) + 1, dtype=np.float64)
+        ranks[~defined[order]] = np.nan
+        rank.append(ranks)
+
+    def cat(parts: list[np.ndarray], dtype: type) -> np.ndarray:
+        return np.concatenate(parts) if parts else np.array([], dtype=dtype)
+
+    ranks = cat(rank, np.float64)
+    return pd.DataFrame(
+        {
+            "year": np.full(len(ranks), year, dtype=np.int64),
+            "region": regions[cat(focal, np.int64)],
+            "peer": regions[cat(peer, np.int64)],
+            "similarity_rca": cat(sim_rca, np.float64),
+            "similarity_shares": cat(sim_sh, np.float64),
+            "rank": pd.array(ranks, dtype="Int64"),  # NaN (no similarity) becomes <NA>
+        }
+    )
 
 
 def _focal(frame: pd.DataFrame, year: int, region: str) -> pd.DataFrame:
