@@ -616,3 +616,26 @@ def test_plain_values_of_the_reference_helper():
         None,
         3,
     ]
+
+
+def test_files_the_store_did_not_write_are_not_datasets(tmp_path):
+    import duckdb
+
+    (tmp_path / "junk.duckdb").write_bytes(b"not a database at all" * 100)
+    con = duckdb.connect(str(tmp_path / "other.duckdb"))
+    con.execute("CREATE TABLE t AS SELECT 1 AS x")
+    con.close()
+    (tmp_path / GEOMETRY_FILE).write_bytes(b"junk" * 1000)
+    store = ObservatoryStore(tmp_path)
+    path = write_json(tmp_path / "a.geojson", {"type": "Feature", **feature("DE1", "BW")})
+
+    assert store.datasets() == []
+    with pytest.raises(DatasetNotFound, match="no dataset 'junk': .*junk.duckdb is not a file"):
+        store.dataset("junk")
+    with pytest.raises(DatasetNotFound, match="no dataset 'other': .*other.duckdb is not a file"):
+        store.table("other", "clusters")
+    assert store.geometry_levels() == []
+    with pytest.raises(GeometryLevelNotFound, match="geometry.duckdb is not a file"):
+        store.geometry("nuts1")
+    with pytest.raises(StoreError, match="geometry.duckdb is not a file of the observatory"):
+        store.load_geometry(path, level="nuts1")

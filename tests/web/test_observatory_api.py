@@ -319,3 +319,18 @@ def test_openapi_documents_the_routes(client):
         "limit",
         "offset",
     }
+
+
+def test_a_file_the_store_did_not_write_is_404_not_500(tmp_path):
+    (tmp_path / "junk.duckdb").write_bytes(b"junk" * 1000)
+    (tmp_path / "geometry.duckdb").write_bytes(b"junk" * 1000)
+    with make_client(tmp_path) as client:
+        datasets = client.get(f"{API}/datasets")
+        junk = client.get(f"{API}/datasets/junk/tables/clusters")
+        levels = client.get(f"{API}/geometry")
+        shapes = client.get(f"{API}/geometry/nuts2")
+
+    assert datasets.json() == {"data": [], "count": 0}
+    assert junk.status_code == shapes.status_code == 404
+    assert "junk.duckdb is not a file of the observatory store" in junk.json()["detail"]
+    assert levels.json() == {"data": [], "count": 0}

@@ -724,8 +724,29 @@ class ObservatoryStore:
             self._attached[path] = fresh
         return fresh
 
+    def _readable(self, path: Path) -> _Attached | None:
+        """The attached file, None when there is none; :class:`StoreError` when it is not a
+        DuckDB file or not one the store wrote (its check query fails)."""
+        import duckdb
+
+        try:
+            attached = self._attach(path)
+            if attached is not None and "checked" not in attached.cache:
+                table = "levels" if path.name == GEOMETRY_FILE else "_meta"
+                attached.cursor().execute(f"SELECT * FROM ds.{table} LIMIT 1").fetchall()
+                attached.cache["checked"] = True
+        except duckdb.Error as exc:
+            with self._lock:
+                self._attached.pop(path, None)
+            reason = str(exc).strip().splitlines()[0]
+            raise StoreError(f"{path} is not a file of the observatory store ({reason})") from None
+        return attached
+
     def _dataset(self, name: str) -> _Attached:
-        attached = self._attach(self._path(name))
+        try:
+            attached = self._readable(self._path(name))
+        except StoreError as exc:
+            raise DatasetNotFound(f"no dataset {name!r}: {exc}") from None
         if attached is None:
             raise DatasetNotFound(f"no dataset {name!r}")
         return attached
@@ -1015,7 +1036,7 @@ class ObservatoryStore:
             }
         )
         target = self.directory / GEOMETRY_FILE
-        old = target if target.is_file() else None
+        old = target if self._readable(target) is not None else None  # StoreError: unreadable
 
         def write(con: duckdb.DuckDBPyConnection) -> None:
             con.execute(
@@ -1043,11 +1064,17 @@ class ObservatoryStore:
         return len(rows)
 
     def _geometry_file(self) -> _Attached | None:
-        return self._attach(self.directory / GEOMETRY_FILE)
+        try:
+            return self._readable(self.directory / GEOMETRY_FILE)
+        except StoreError as exc:
+            raise GeometryLevelNotFound(f"no geometry: {exc}") from None
 
     def geometry_levels(self) -> list[str]:
-        """The levels with loaded shapes, sorted."""
-        attached = self._geometry_file()
+        """The levels with loaded shapes, sorted (none when the geometry file is unreadable)."""
+        try:
+            attached = self._geometry_file()
+        except GeometryLevelNotFound:
+            return []
         if attached is None:
             return []
         rows = attached.cursor().execute("SELECT level FROM ds.levels ORDER BY level").fetchall()
