@@ -20,8 +20,6 @@ from sqlalchemy.orm import Session
 from clusteratlas.collaboration import PermissionDenied, ValidationError
 from clusteratlas.collaboration import event_day as verbs
 from clusteratlas.collaboration.event_access import (
-    EventNotFound,
-    get_event,
     is_organiser,
     require_organiser,
     require_participant,
@@ -36,12 +34,12 @@ from clusteratlas.collaboration.models import (
     MeetingOutcome,
     Participant,
     ParticipantStatus,
-    User,
     utcnow,
 )
 from clusteratlas.collaboration.queries import visible_organisation
 from clusteratlas.web.api.deps import MAX_ID, CurrentUser, OptionalUser, SessionDep, SettingsDep
 from clusteratlas.web.api.errors import error_responses
+from clusteratlas.web.event_deps import event_or_404, meeting_or_404
 
 __all__ = [
     "CandidatePublic",
@@ -240,18 +238,8 @@ class HistoryPublic(BaseModel):
 # ---- lookups -----------------------------------------------------------------------------
 
 
-def _event(session: Session, user: User | None, event_id: int) -> Event:
-    try:
-        return get_event(session, event_id, viewer=user)
-    except EventNotFound:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, detail="no event with this id") from None
-
-
 def _meeting(session: Session, event: Event, meeting_id: int) -> Meeting:
-    meeting = session.get(Meeting, meeting_id)
-    if meeting is None or meeting.event_id != event.id:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, detail="no meeting with this id here")
-    return meeting
+    return meeting_or_404(session, event, meeting_id, detail="no meeting with this id here")
 
 
 def _participant(session: Session, event: Event, participant_id: int, field: str) -> Participant:
@@ -279,7 +267,7 @@ def _day(session: Session, event: Event, meeting: Meeting) -> DayMeetingPublic:
 def today(session: SessionDep, user: CurrentUser, event_id: EventId) -> TodayPublic:
     """For approved participants: your check-in, your meetings of the day (published schedule
     and standby meetings) and the slots running now where your partner is absent."""
-    event = _event(session, user, event_id)
+    event = event_or_404(session, user, event_id)
     me = require_participant(session, event, user)
     days = verbs.day_meetings(session, event)
     mine = [d for d in days if me.id in (d.meeting.a_id, d.meeting.b_id)]
@@ -303,7 +291,7 @@ def today(session: SessionDep, user: CurrentUser, event_id: EventId) -> TodayPub
 def desk(session: SessionDep, user: CurrentUser, event_id: EventId) -> DeskPublic:
     """Approved participants by name with their check-in, the day's meetings and the freed
     slots running now."""
-    event = _event(session, user, event_id)
+    event = event_or_404(session, user, event_id)
     require_organiser(user, event)
     people = list(
         session.scalars(
@@ -334,7 +322,7 @@ def check_in(
 ) -> DayParticipant:
     """Yourself (an approved participant) or, for organisers, the participant named; from a
     day before the event until its end. Checking in again keeps the first time."""
-    event = _event(session, user, event_id)
+    event = event_or_404(session, user, event_id)
     if body.participant_id is None:
         who = require_participant(session, event, user)
     else:
@@ -352,7 +340,7 @@ def undo_check_in(
         int | None, Query(ge=1, le=MAX_ID, description="organisers: whom; default: yourself")
     ] = None,
 ) -> DayParticipant:
-    event = _event(session, user, event_id)
+    event = event_or_404(session, user, event_id)
     if participant_id is None:
         who = require_participant(session, event, user)
     else:
@@ -370,7 +358,7 @@ def held(
     session: SessionDep, user: CurrentUser, event_id: EventId, meeting_id: MeetingId
 ) -> DayMeetingPublic:
     """Either side or the organiser, once the meeting's slot has started."""
-    event = _event(session, user, event_id)
+    event = event_or_404(session, user, event_id)
     meeting = _meeting(session, event, meeting_id)
     verbs.mark_held(session, meeting, actor=user)
     return _day(session, event, meeting)
@@ -390,7 +378,7 @@ def absent(
 ) -> DayMeetingPublic:
     """A side marks the other absent (organisers: either side), once the slot has started.
     The present side may then be paired from the standby list."""
-    event = _event(session, user, event_id)
+    event = event_or_404(session, user, event_id)
     meeting = _meeting(session, event, meeting_id)
     who = _participant(session, event, body.participant_id, "participant_id")
     try:
@@ -409,7 +397,7 @@ def absent(
 def undo_attendance(
     session: SessionDep, user: CurrentUser, event_id: EventId, meeting_id: MeetingId
 ) -> DayMeetingPublic:
-    event = _event(session, user, event_id)
+    event = event_or_404(session, user, event_id)
     meeting = _meeting(session, event, meeting_id)
     verbs.undo_attendance(session, meeting, actor=user)
     return _day(session, event, meeting)
@@ -429,7 +417,7 @@ def outcome(
 ) -> DayMeetingPublic:
     """Your side's outcome (follow-up planned, partnership started, none); it can be
     changed. Organisers give ``side``."""
-    event = _event(session, user, event_id)
+    event = event_or_404(session, user, event_id)
     meeting = _meeting(session, event, meeting_id)
     verbs.record_outcome(session, meeting, actor=user, outcome=body.outcome, side=body.side)
     return _day(session, event, meeting)
@@ -451,7 +439,7 @@ def candidates(
 ) -> CandidatesPublic:
     """The checked-in standby participants free in the slot, best first (for the participant
     or the organiser)."""
-    event = _event(session, user, event_id)
+    event = event_or_404(session, user, event_id)
     if participant_id is None:
         who = require_participant(session, event, user)
     else:
@@ -486,7 +474,7 @@ def pair(
 ) -> DayMeetingPublic:
     """While the slot runs, by the freed participant or the organiser: a standby meeting at
     the freed table; both are notified."""
-    event = _event(session, user, event_id)
+    event = event_or_404(session, user, event_id)
     slot = session.get(EventSlot, body.slot_id)
     if slot is None or slot.event_id != event.id:
         raise ValidationError({"slot_id": "no slot with this id at this event"})
@@ -506,7 +494,7 @@ def pair(
 def dashboard(session: SessionDep, user: CurrentUser, event_id: EventId) -> DashboardPublic:
     """Registrations, countries, requests, meetings, no-shows, outcomes and the schedule's
     quality (definitions in the docs: docs/event-day.md)."""
-    event = _event(session, user, event_id)
+    event = event_or_404(session, user, event_id)
     require_organiser(user, event)
     return DashboardPublic.model_validate(event_dashboard(session, event).as_dict())
 

@@ -22,8 +22,6 @@ from sqlalchemy.orm import Session
 from clusteratlas.collaboration import PermissionDenied, ValidationError
 from clusteratlas.collaboration import events as verbs
 from clusteratlas.collaboration.event_access import (
-    EventNotFound,
-    get_event,
     is_organiser,
     participation,
 )
@@ -43,6 +41,12 @@ from clusteratlas.collaboration.models import (
 from clusteratlas.web.api.deps import MAX_ID, CurrentUser, OptionalUser, SessionDep, SettingsDep
 from clusteratlas.web.api.errors import error_responses
 from clusteratlas.web.api.schemas import Line, Text
+from clusteratlas.web.event_deps import (
+    event_or_404,
+    item_or_404,
+    participant_or_404,
+    registration_or_404,
+)
 
 __all__ = [
     "AvailabilityIn",
@@ -361,32 +365,8 @@ class ItemsPublic(BaseModel):
 # ---- lookups -----------------------------------------------------------------------------
 
 
-def _event(session: Session, viewer: User | None, event_id: int) -> Event:
-    try:
-        return get_event(session, event_id, viewer=viewer)
-    except EventNotFound:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, detail="no event with this id") from None
-
-
 def _mine(session: Session, event: Event, user: User) -> Participant:
-    found = participation(session, event, user)
-    if found is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, detail="you are not registered")
-    return found
-
-
-def _participant(session: Session, event: Event, participant_id: int) -> Participant:
-    found = session.get(Participant, participant_id)
-    if found is None or found.event_id != event.id:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, detail="no participant with this id")
-    return found
-
-
-def _item(session: Session, event: Event, item_id: int) -> EventItem:
-    found = session.get(EventItem, item_id)
-    if found is None or found.event_id != event.id:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, detail="no item with this id")
-    return found
+    return registration_or_404(session, event, user, detail="you are not registered")
 
 
 def _no_nulls(changes: dict[str, Any], fields: tuple[str, ...]) -> None:
@@ -436,7 +416,7 @@ def create(body: EventCreate, session: SessionDep, user: CurrentUser) -> EventPu
 @router.get("/{event_id}", responses=_READ, summary="Read an event")
 def read(session: SessionDep, viewer: OptionalUser, event_id: EventId) -> EventPublic:
     """Published and cancelled events; drafts for their organisers only (404 for others)."""
-    return EventPublic.of(_event(session, viewer, event_id))
+    return EventPublic.of(event_or_404(session, viewer, event_id))
 
 
 @router.patch("/{event_id}", responses=_WRITE, summary="Edit an event")
@@ -444,7 +424,7 @@ def update(
     body: EventUpdate, session: SessionDep, user: CurrentUser, event_id: EventId
 ) -> EventPublic:
     """Change the fields given (organisers); not on cancelled events."""
-    event = _event(session, user, event_id)
+    event = event_or_404(session, user, event_id)
     changes = body.model_dump(exclude_unset=True)
     _no_nulls(changes, _REQUIRED_EVENT)
     verbs.update_event(session, actor=user, event=event, **changes)
@@ -453,7 +433,7 @@ def update(
 
 @router.post("/{event_id}/publish", responses=_WRITE, summary="Publish a draft event")
 def publish(session: SessionDep, user: CurrentUser, event_id: EventId) -> EventPublic:
-    event = _event(session, user, event_id)
+    event = event_or_404(session, user, event_id)
     verbs.publish_event(session, actor=user, event=event)
     return EventPublic.of(event)
 
@@ -463,7 +443,7 @@ def cancel(
     session: SessionDep, settings: SettingsDep, user: CurrentUser, event_id: EventId
 ) -> EventPublic:
     """Approved participants are notified."""
-    event = _event(session, user, event_id)
+    event = event_or_404(session, user, event_id)
     verbs.cancel_event(session, actor=user, event=event, base_url=settings.public_url)
     return EventPublic.of(event)
 
@@ -473,7 +453,7 @@ def cancel(
 
 @router.get("/{event_id}/sessions", responses=_READ, summary="Sessions and their slots")
 def list_sessions(session: SessionDep, viewer: OptionalUser, event_id: EventId) -> SessionsPublic:
-    event = _event(session, viewer, event_id)
+    event = event_or_404(session, viewer, event_id)
     rows = [SessionPublic.model_validate(block) for block in event.sessions]
     return SessionsPublic(data=rows, count=len(rows))
 
@@ -489,7 +469,7 @@ def add_session(
 ) -> SessionPublic:
     """Split at once into back-to-back slots (slot, break, slot, …) while a slot fits; may not
     overlap another session. The event's start and end follow its sessions."""
-    event = _event(session, user, event_id)
+    event = event_or_404(session, user, event_id)
     block = verbs.add_session(session, actor=user, event=event, **body.model_dump())
     return SessionPublic.model_validate(block)
 
@@ -504,7 +484,7 @@ def delete_session(
     session: SessionDep, user: CurrentUser, event_id: EventId, session_id: SessionId
 ) -> Response:
     """Refused (422) once a meeting is scheduled in one of its slots."""
-    event = _event(session, user, event_id)
+    event = event_or_404(session, user, event_id)
     block = session.get(EventSession, session_id)
     if block is None or block.event_id != event.id:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail="no session with this id")
@@ -514,7 +494,7 @@ def delete_session(
 
 @router.get("/{event_id}/slots", responses=_READ, summary="The event's slots")
 def list_slots(session: SessionDep, viewer: OptionalUser, event_id: EventId) -> SlotsPublic:
-    event = _event(session, viewer, event_id)
+    event = event_or_404(session, viewer, event_id)
     rows = [SlotPublic.model_validate(slot) for slot in verbs.event_slots(session, event)]
     return SlotsPublic(data=rows, count=len(rows))
 
@@ -523,7 +503,7 @@ def list_slots(session: SessionDep, viewer: OptionalUser, event_id: EventId) -> 
 def update_slot(
     body: SlotUpdate, session: SessionDep, user: CurrentUser, event_id: EventId, slot_id: SlotId
 ) -> SlotPublic:
-    event = _event(session, user, event_id)
+    event = event_or_404(session, user, event_id)
     slot = session.get(EventSlot, slot_id)
     if slot is None or slot.event_id != event.id:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail="no slot with this id")
@@ -549,7 +529,7 @@ def register(
 ) -> ParticipantPublic:
     """While registration is open; approved at once, or pending when the event requires
     approval (the organiser is notified). Once per event."""
-    event = _event(session, user, event_id)
+    event = event_or_404(session, user, event_id)
     participant = verbs.register(
         session, actor=user, event=event, base_url=settings.public_url, **body.model_dump()
     )
@@ -564,7 +544,7 @@ def list_registrations(
     status_: Annotated[ParticipantStatus | None, Query(alias="status")] = None,
 ) -> ParticipantsPublic:
     """Every registration (or those of one status), by name."""
-    event = _event(session, user, event_id)
+    event = event_or_404(session, user, event_id)
     if not is_organiser(user, event):
         raise PermissionDenied("only the event's organisers see its registrations")
     rows = verbs.list_participants(session, viewer=user, event=event, status=status_)
@@ -575,7 +555,7 @@ def list_registrations(
 
 @router.get("/{event_id}/registrations/me", responses=_READ, summary="Your registration")
 def my_registration(session: SessionDep, user: CurrentUser, event_id: EventId) -> ParticipantPublic:
-    event = _event(session, user, event_id)
+    event = event_or_404(session, user, event_id)
     return ParticipantPublic.of(_mine(session, event, user), full=True)
 
 
@@ -583,7 +563,7 @@ def my_registration(session: SessionDep, user: CurrentUser, event_id: EventId) -
 def update_registration(
     body: RegistrationUpdate, session: SessionDep, user: CurrentUser, event_id: EventId
 ) -> ParticipantPublic:
-    event = _event(session, user, event_id)
+    event = event_or_404(session, user, event_id)
     participant = _mine(session, event, user)
     changes = body.model_dump(exclude_unset=True)
     _no_nulls(changes, _REQUIRED_REGISTRATION)
@@ -593,7 +573,7 @@ def update_registration(
 
 @router.post("/{event_id}/registrations/me/withdraw", responses=_WRITE, summary="Withdraw")
 def withdraw(session: SessionDep, user: CurrentUser, event_id: EventId) -> ParticipantPublic:
-    event = _event(session, user, event_id)
+    event = event_or_404(session, user, event_id)
     participant = verbs.withdraw(session, actor=user, participant=_mine(session, event, user))
     return ParticipantPublic.of(participant, full=True)
 
@@ -604,7 +584,7 @@ def withdraw(session: SessionDep, user: CurrentUser, event_id: EventId) -> Parti
 def my_availability(
     session: SessionDep, user: CurrentUser, event_id: EventId
 ) -> AvailabilityPublic:
-    participant = _mine(session, _event(session, user, event_id), user)
+    participant = _mine(session, event_or_404(session, user, event_id), user)
     return AvailabilityPublic(
         participant_id=participant.id, available_slot_ids=participant.available_slot_ids
     )
@@ -617,7 +597,7 @@ def set_availability(
     body: AvailabilityIn, session: SessionDep, user: CurrentUser, event_id: EventId
 ) -> AvailabilityPublic:
     """The slots you are available in (null or every slot: all, including later ones)."""
-    participant = _mine(session, _event(session, user, event_id), user)
+    participant = _mine(session, event_or_404(session, user, event_id), user)
     verbs.set_availability(session, actor=user, participant=participant, slot_ids=body.slot_ids)
     return AvailabilityPublic(
         participant_id=participant.id, available_slot_ids=participant.available_slot_ids
@@ -637,8 +617,8 @@ def approve(
     participant_id: ParticipantId,
 ) -> ParticipantPublic:
     """Organisers; the participant is notified."""
-    event = _event(session, user, event_id)
-    participant = _participant(session, event, participant_id)
+    event = event_or_404(session, user, event_id)
+    participant = participant_or_404(session, event, participant_id)
     verbs.approve(session, actor=user, participant=participant, base_url=settings.public_url)
     return ParticipantPublic.of(participant, full=True)
 
@@ -656,8 +636,8 @@ def decline(
     participant_id: ParticipantId,
 ) -> ParticipantPublic:
     """Organisers; the participant is notified."""
-    event = _event(session, user, event_id)
-    participant = _participant(session, event, participant_id)
+    event = event_or_404(session, user, event_id)
+    participant = participant_or_404(session, event, participant_id)
     verbs.decline(session, actor=user, participant=participant, base_url=settings.public_url)
     return ParticipantPublic.of(participant, full=True)
 
@@ -674,7 +654,7 @@ def list_participants(
     organisation_type: Annotated[OrganisationType | None, Query()] = None,
 ) -> ParticipantsPublic:
     """Approved participants, by name: for the event's approved participants and organisers."""
-    event = _event(session, user, event_id)
+    event = event_or_404(session, user, event_id)
     if text is not None and "\x00" in text:
         raise ValidationError({"text": "must not contain NUL characters"})
     rows = verbs.list_participants(
@@ -703,7 +683,7 @@ def list_items(
     kind: Annotated[ItemKind | None, Query()] = None,
 ) -> ItemsPublic:
     """Items of approved participants, newest first (names for the event's participants)."""
-    event = _event(session, viewer, event_id)
+    event = event_or_404(session, viewer, event_id)
     mine = participation(session, event, viewer)
     rows = verbs.list_items(session, event=event, viewer_participant=mine)
     if kind is not None:
@@ -722,7 +702,7 @@ def add_item(
     body: ItemCreate, session: SessionDep, user: CurrentUser, event_id: EventId
 ) -> ItemPublic:
     """An offer, request or expertise of yours for the event (registered participants)."""
-    event = _event(session, user, event_id)
+    event = event_or_404(session, user, event_id)
     item = verbs.add_item(
         session, actor=user, participant=_mine(session, event, user), **body.model_dump()
     )
@@ -733,8 +713,8 @@ def add_item(
 def update_item(
     body: ItemUpdate, session: SessionDep, user: CurrentUser, event_id: EventId, item_id: ItemId
 ) -> ItemPublic:
-    event = _event(session, user, event_id)
-    item = _item(session, event, item_id)
+    event = event_or_404(session, user, event_id)
+    item = item_or_404(session, event, item_id)
     changes = body.model_dump(exclude_unset=True)
     _no_nulls(changes, ("kind", "title", "body", "keywords"))
     verbs.update_item(session, actor=user, item=item, **changes)
@@ -751,6 +731,6 @@ def delete_item(
     session: SessionDep, user: CurrentUser, event_id: EventId, item_id: ItemId
 ) -> Response:
     """Its participant, or the event's organisers."""
-    event = _event(session, user, event_id)
-    verbs.delete_item(session, actor=user, item=_item(session, event, item_id))
+    event = event_or_404(session, user, event_id)
+    verbs.delete_item(session, actor=user, item=item_or_404(session, event, item_id))
     return Response(status_code=status.HTTP_204_NO_CONTENT)

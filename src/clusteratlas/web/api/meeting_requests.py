@@ -19,9 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from clusteratlas.collaboration import meeting_requests as verbs
-from clusteratlas.collaboration.event_access import EventNotFound, get_event, participation
 from clusteratlas.collaboration.models import (
-    Event,
     EventItem,
     ItemKind,
     Meeting,
@@ -30,11 +28,11 @@ from clusteratlas.collaboration.models import (
     OrganisationType,
     Participant,
     RequestStatus,
-    User,
 )
 from clusteratlas.web.api.deps import MAX_ID, CurrentUser, SessionDep, SettingsDep
 from clusteratlas.web.api.errors import error_responses
 from clusteratlas.web.api.schemas import Text
+from clusteratlas.web.event_deps import event_or_404, registration_or_404, request_or_404
 
 __all__ = [
     "BrowsePublic",
@@ -213,31 +211,7 @@ class MyRequestsPublic(BaseModel):
 # ---- routes ------------------------------------------------------------------------------
 
 
-def _event(session: Session, user: User | None, event_id: int) -> Event:
-    try:
-        return get_event(session, event_id, viewer=user)
-    except EventNotFound:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, detail="no event with this id") from None
-
-
-def _mine(session: Session, user: User, event: Event) -> Participant:
-    me = participation(session, event, user)
-    if me is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, detail="no such request at this event")
-    return me
-
-
-def _request(session: Session, user: User, event: Event, request_id: int) -> MeetingRequest:
-    """A request of ``event`` that ``user`` sent or received; 404 otherwise."""
-    me = _mine(session, user, event)
-    request = session.get(MeetingRequest, request_id)
-    if (
-        request is None
-        or request.event_id != event.id
-        or me.id not in (request.requester_id, request.recipient_id)
-    ):
-        raise HTTPException(status.HTTP_404_NOT_FOUND, detail="no such request at this event")
-    return request
+_NO_REQUEST = "no such request at this event"
 
 
 def _meeting_id(session: Session, request: MeetingRequest) -> int | None:
@@ -270,7 +244,7 @@ def browse(
     """The approved participants other than you with their organisation and marketplace items,
     filtered, ranked "partners for you" (with the score's components and a one-line
     explanation) or by name. For approved participants and the organisers."""
-    event = _event(session, user, event_id)
+    event = event_or_404(session, user, event_id)
     result = verbs.browse(
         session,
         actor=user,
@@ -319,7 +293,7 @@ def send(
     deadline or the event's end, at the event's limit of pending requests, or when the
     recipient already has their cap of meetings. A recipient with auto-accept accepts at
     once (``status`` is ``accepted`` and ``meeting_id`` set)."""
-    event = _event(session, user, event_id)
+    event = event_or_404(session, user, event_id)
     request = verbs.send_request(
         session,
         actor=user,
@@ -342,7 +316,7 @@ def mine(
 ) -> MyRequestsPublic:
     """Requests received and sent (pending first), accepted meetings, the counts and how
     many more requests you may send."""
-    event = _event(session, user, event_id)
+    event = event_or_404(session, user, event_id)
     found = verbs.my_requests(session, actor=user, event=event, base_url=settings.public_url)
     meetings = {m.request_id: m.id for m in found.meetings if m.request_id is not None}
     return MyRequestsPublic(
@@ -373,8 +347,8 @@ def accept(
 ) -> MeetingPublic:
     """The recipient accepts: the meeting is made (weight: the event's must-meet weight for a
     "must meet" request) and the requester notified."""
-    event = _event(session, user, event_id)
-    request = _request(session, user, event, request_id)
+    event = event_or_404(session, user, event_id)
+    request = request_or_404(session, user, event, request_id, detail=_NO_REQUEST)
     meeting = verbs.accept_request(
         session,
         actor=user,
@@ -400,8 +374,8 @@ def decline(
     body: RequestAnswer | None = None,
 ) -> RequestPublic:
     """The recipient declines, with an optional message; the requester is notified."""
-    event = _event(session, user, event_id)
-    request = _request(session, user, event, request_id)
+    event = event_or_404(session, user, event_id)
+    request = request_or_404(session, user, event, request_id, detail=_NO_REQUEST)
     verbs.decline_request(
         session,
         actor=user,
@@ -426,8 +400,8 @@ def cancel(
     request_id: RequestId,
 ) -> RequestPublic:
     """The requester withdraws a pending request."""
-    event = _event(session, user, event_id)
-    request = _request(session, user, event, request_id)
+    event = event_or_404(session, user, event_id)
+    request = request_or_404(session, user, event, request_id, detail=_NO_REQUEST)
     verbs.cancel_request(
         session, actor=user, event=event, request=request, base_url=settings.public_url
     )
@@ -447,8 +421,8 @@ def cancel_meeting(
     meeting_id: MeetingId,
 ) -> MeetingPublic:
     """Either side, before the event starts; the other side is notified."""
-    event = _event(session, user, event_id)
-    me = _mine(session, user, event)
+    event = event_or_404(session, user, event_id)
+    me = registration_or_404(session, event, user, detail=_NO_REQUEST)
     meeting = session.get(Meeting, meeting_id)
     if meeting is None or meeting.event_id != event.id or me.id not in (meeting.a_id, meeting.b_id):
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail="no such meeting at this event")

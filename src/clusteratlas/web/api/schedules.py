@@ -12,19 +12,15 @@ from datetime import datetime
 from typing import Annotated
 from urllib.parse import urlsplit
 
-from fastapi import APIRouter, HTTPException, Path, Query, Response, status
+from fastapi import APIRouter, Path, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from clusteratlas.collaboration import ValidationError
 from clusteratlas.collaboration import schedules as verbs
 from clusteratlas.collaboration.event_access import (
-    EventNotFound,
-    get_event,
-    is_organiser,
     local_time,
     require_organiser,
-    require_participant,
 )
 from clusteratlas.collaboration.ics import agenda_ics
 from clusteratlas.collaboration.models import (
@@ -39,6 +35,7 @@ from clusteratlas.collaboration.models import (
 from clusteratlas.web.api.deps import MAX_ID, CurrentUser, SessionDep, SettingsDep
 from clusteratlas.web.api.errors import error_responses
 from clusteratlas.web.api.schemas import Text
+from clusteratlas.web.event_deps import agenda_owner, event_or_404, meeting_or_404
 
 __all__ = [
     "AgendaPublic",
@@ -240,38 +237,8 @@ class AgendaPublic(BaseModel):
 # ---- helpers -----------------------------------------------------------------------------
 
 
-def _event(session: Session, viewer: User | None, event_id: int) -> Event:
-    try:
-        return get_event(session, event_id, viewer=viewer)
-    except EventNotFound:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, detail="no event with this id") from None
-
-
-def _meeting(session: Session, event: Event, meeting_id: int) -> Meeting:
-    meeting = session.get(Meeting, meeting_id)
-    if meeting is None or meeting.event_id != event.id:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, detail="no meeting with this id")
-    return meeting
-
-
 def _quality(quality: verbs.ScheduleQuality | None) -> QualityPublic | None:
     return None if quality is None else QualityPublic(**quality.as_dict())
-
-
-def _whose_agenda(
-    session: Session, event: Event, user: User, participant_id: int | None
-) -> Participant:
-    if participant_id is None:
-        return require_participant(session, event, user)
-    if not is_organiser(user, event):
-        mine = require_participant(session, event, user)
-        if mine.id != participant_id:
-            require_organiser(user, event)
-        return mine
-    found = session.get(Participant, participant_id)
-    if found is None or found.event_id != event.id:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, detail="no participant with this id")
-    return found
 
 
 def _host(public_url: str) -> str:
@@ -287,7 +254,7 @@ def run(
 ) -> RunPublic:
     """Fill the working copy: an exact schedule within the time limit (after a publication,
     moving as few published meetings as possible). Locked meetings stay."""
-    event = _event(session, user, event_id)
+    event = event_or_404(session, user, event_id)
     result = verbs.run_scheduler(
         session, event, actor=user, time_limit=(body or RunIn()).time_limit
     )
@@ -296,7 +263,7 @@ def run(
 
 @router.get("/schedule", responses=_WRITE, summary="The working schedule (organisers)")
 def read(event_id: EventId, session: SessionDep, user: CurrentUser) -> SchedulePublic:
-    event = _event(session, user, event_id)
+    event = event_or_404(session, user, event_id)
     grid = verbs.working_schedule(session, event, actor=user)
     placed: list[Meeting] = []
     for slot in grid.slots:
@@ -333,7 +300,7 @@ def publish(
 ) -> PublicationPublic:
     """The working copy becomes the next version; only the participants whose meetings were
     added, moved or removed are notified. 422 when nothing changed."""
-    event = _event(session, user, event_id)
+    event = event_or_404(session, user, event_id)
     done = verbs.publish_schedule(
         session,
         event,
@@ -346,7 +313,7 @@ def publish(
 
 @router.get("/schedule/versions", responses=_WRITE, summary="Published versions (organisers)")
 def list_versions(event_id: EventId, session: SessionDep, user: CurrentUser) -> VersionsPublic:
-    event = _event(session, user, event_id)
+    event = event_or_404(session, user, event_id)
     rows = verbs.versions(session, event, actor=user)
     return VersionsPublic(data=[VersionPublic.of(r) for r in rows], count=len(rows))
 
@@ -356,9 +323,10 @@ def lock(
     event_id: EventId, meeting_id: MeetingId, session: SessionDep, user: CurrentUser
 ) -> PlacementPublic:
     """The scheduler keeps it in its slot and table (organisers)."""
-    event = _event(session, user, event_id)
+    event = event_or_404(session, user, event_id)
     require_organiser(user, event)
-    meeting = verbs.lock_meeting(session, event, _meeting(session, event, meeting_id), actor=user)
+    meeting = meeting_or_404(session, event, meeting_id)
+    meeting = verbs.lock_meeting(session, event, meeting, actor=user)
     return PlacementPublic.of(event, meeting)
 
 
@@ -366,9 +334,10 @@ def lock(
 def unlock(
     event_id: EventId, meeting_id: MeetingId, session: SessionDep, user: CurrentUser
 ) -> PlacementPublic:
-    event = _event(session, user, event_id)
+    event = event_or_404(session, user, event_id)
     require_organiser(user, event)
-    meeting = verbs.unlock_meeting(session, event, _meeting(session, event, meeting_id), actor=user)
+    meeting = meeting_or_404(session, event, meeting_id)
+    meeting = verbs.unlock_meeting(session, event, meeting, actor=user)
     return PlacementPublic.of(event, meeting)
 
 
@@ -378,9 +347,9 @@ def move(
 ) -> PlacementPublic:
     """To another slot and table (organisers); 422 naming ``slot_id`` or ``table`` when it
     breaks a rule. A moved meeting is locked."""
-    event = _event(session, user, event_id)
+    event = event_or_404(session, user, event_id)
     require_organiser(user, event)
-    meeting = _meeting(session, event, meeting_id)
+    meeting = meeting_or_404(session, event, meeting_id)
     slot = None
     if body.slot_id is not None:
         slot = session.get(EventSlot, body.slot_id)
@@ -399,8 +368,8 @@ def move(
 def _agenda(
     session: Session, user: User, event_id: int, participant_id: int | None
 ) -> verbs.Agenda:
-    event = _event(session, user, event_id)
-    return verbs.agenda(session, _whose_agenda(session, event, user, participant_id))
+    event = event_or_404(session, user, event_id)
+    return verbs.agenda(session, agenda_owner(session, event, user, participant_id))
 
 
 @router.get("/agenda", responses=_WRITE, summary="An agenda (published meetings)")

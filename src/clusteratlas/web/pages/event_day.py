@@ -18,7 +18,7 @@ from datetime import UTC, datetime, tzinfo
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from fastapi import APIRouter, HTTPException, Path, Query, Request, status
+from fastapi import APIRouter, Path, Query, Request, status
 from fastapi.responses import RedirectResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -27,8 +27,6 @@ from starlette.responses import Response
 from clusteratlas.collaboration import ValidationError
 from clusteratlas.collaboration import event_day as verbs
 from clusteratlas.collaboration.event_access import (
-    EventNotFound,
-    get_event,
     is_organiser,
     local_time,
     require_organiser,
@@ -39,7 +37,6 @@ from clusteratlas.collaboration.event_stats import organisation_event_history
 from clusteratlas.collaboration.models import (
     Event,
     EventSlot,
-    Meeting,
     Participant,
     ParticipantStatus,
     User,
@@ -47,6 +44,12 @@ from clusteratlas.collaboration.models import (
 )
 from clusteratlas.web.api.deps import MAX_ID, SessionDep, SettingsDep
 from clusteratlas.web.api.export import neutralise
+from clusteratlas.web.event_deps import (
+    event_or_404,
+    is_htmx_fragment,
+    meeting_or_404,
+    participant_or_404,
+)
 from clusteratlas.web.pages.deps import FormDep, SignedInUser, render
 from clusteratlas.web.pages.sessions import flash
 
@@ -77,27 +80,6 @@ CSV_COLUMNS = (
 )
 
 
-def _event(session: Session, user: User | None, event_id: int) -> Event:
-    try:
-        return get_event(session, event_id, viewer=user)
-    except EventNotFound:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, detail="There is no such event.") from None
-
-
-def _meeting(session: Session, event: Event, meeting_id: int) -> Meeting:
-    meeting = session.get(Meeting, meeting_id)
-    if meeting is None or meeting.event_id != event.id:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, detail="There is no such meeting.")
-    return meeting
-
-
-def _participant(session: Session, event: Event, participant_id: int) -> Participant:
-    found = session.get(Participant, participant_id)
-    if found is None or found.event_id != event.id:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, detail="There is no such participant.")
-    return found
-
-
 def _form_id(form: dict[str, str], field: str) -> int:
     text = form.get(field, "").strip()
     if not text.isdigit() or not 0 < int(text) <= MAX_ID:
@@ -110,13 +92,6 @@ def _hhmm(event: Event) -> Callable[[datetime | None], str]:
         return local_time(event, moment).strftime("%H:%M") if moment is not None else ""
 
     return show
-
-
-def _is_htmx(request: Request) -> bool:
-    return (
-        request.headers.get("hx-request") == "true"
-        and request.headers.get("hx-history-restore-request") != "true"
-    )
 
 
 def _common(event: Event) -> dict[str, Any]:
@@ -180,7 +155,9 @@ def _render_desk(
         "running": [d for d in days if d.started(now) and not d.ended(now)],
         "errors": errors or {},
     }
-    template = "event_day/_checkin_list.html" if _is_htmx(request) else "event_day/checkin.html"
+    template = (
+        "event_day/_checkin_list.html" if is_htmx_fragment(request) else "event_day/checkin.html"
+    )
     return render(
         request,
         template,
@@ -199,7 +176,7 @@ def desk(
     event_id: EventId,
     q: Annotated[str, Query(max_length=200)] = "",
 ) -> Response:
-    event = _event(session, user, event_id)
+    event = event_or_404(session, user, event_id, page=True)
     require_organiser(user, event)
     return _render_desk(request, session, user, event, q=q)
 
@@ -213,13 +190,13 @@ def _desk_action(
     action: Callable[..., Participant],
     message: str,
 ) -> Response:
-    event = _event(session, user, event_id)
+    event = event_or_404(session, user, event_id, page=True)
     require_organiser(user, event)
-    who = _participant(session, event, participant_id)
+    who = participant_or_404(session, event, participant_id)
     try:
         action(session, event, who, actor=user)
     except ValidationError as exc:
-        if _is_htmx(request):  # htmx swaps only 2xx answers: the row shows the message
+        if is_htmx_fragment(request):  # htmx swaps only 2xx answers: the row shows the message
             return render(
                 request,
                 "event_day/_checkin_row.html",
@@ -236,7 +213,7 @@ def _desk_action(
             errors=exc.errors,
             status_code=status.HTTP_400_BAD_REQUEST,
         )
-    if _is_htmx(request):
+    if is_htmx_fragment(request):
         return render(
             request, "event_day/_checkin_row.html", user=user, person=who, **_common(event)
         )
@@ -315,7 +292,7 @@ def _render_today(
 
 @router.get("/events/{event_id}/today")
 def today(request: Request, session: SessionDep, user: SignedInUser, event_id: EventId) -> Response:
-    event = _event(session, user, event_id)
+    event = event_or_404(session, user, event_id, page=True)
     me = require_participant(session, event, user)
     return _render_today(request, session, user, event, me)
 
@@ -324,7 +301,7 @@ def today(request: Request, session: SessionDep, user: SignedInUser, event_id: E
 def self_check_in(
     request: Request, _form: FormDep, session: SessionDep, user: SignedInUser, event_id: EventId
 ) -> Response:
-    event = _event(session, user, event_id)
+    event = event_or_404(session, user, event_id, page=True)
     me = require_participant(session, event, user)
     try:
         verbs.check_in(session, event, me, actor=user)
@@ -338,7 +315,7 @@ def self_check_in(
 def self_undo_check_in(
     request: Request, _form: FormDep, session: SessionDep, user: SignedInUser, event_id: EventId
 ) -> Response:
-    event = _event(session, user, event_id)
+    event = event_or_404(session, user, event_id, page=True)
     me = require_participant(session, event, user)
     verbs.undo_check_in(session, event, me, actor=user)
     flash(request, "Your check-in was taken back.")
@@ -381,8 +358,8 @@ def meeting_action(
 ) -> Response:
     """held / absent (``participant_id`` of the absent side) / undo / outcome (``outcome``,
     and ``side`` for organisers)."""
-    event = _event(session, user, event_id)
-    meeting = _meeting(session, event, meeting_id)
+    event = event_or_404(session, user, event_id, page=True)
+    meeting = meeting_or_404(session, event, meeting_id, page=True)
     try:
         if action == "held":
             verbs.mark_held(session, meeting, actor=user)
@@ -416,7 +393,7 @@ def standby(
     user: SignedInUser,
     event_id: EventId,
 ) -> Response:
-    event = _event(session, user, event_id)
+    event = event_or_404(session, user, event_id, page=True)
     try:
         slot = session.get(EventSlot, _form_id(form, "slot_id"))
         if slot is None or slot.event_id != event.id:
@@ -471,7 +448,7 @@ def _charts(figures: dict[str, Any]) -> dict[str, Any]:
 def dashboard(
     request: Request, session: SessionDep, user: SignedInUser, event_id: EventId
 ) -> Response:
-    event = _event(session, user, event_id)
+    event = event_or_404(session, user, event_id, page=True)
     require_organiser(user, event)
     figures = event_dashboard(session, event)
     data = figures.as_dict()
@@ -517,7 +494,7 @@ def _csv_rows(session: Session, event: Event) -> list[list[str]]:
 @router.get("/events/{event_id}/dashboard/meetings.csv")
 def meetings_csv(session: SessionDep, user: SignedInUser, event_id: EventId) -> Response:
     """The day's meetings with their state and outcomes, times in the event's zone."""
-    event = _event(session, user, event_id)
+    event = event_or_404(session, user, event_id, page=True)
     require_organiser(user, event)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")

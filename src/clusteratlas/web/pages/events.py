@@ -24,8 +24,6 @@ from starlette.responses import Response
 from clusteratlas.collaboration import PermissionDenied, ValidationError
 from clusteratlas.collaboration import events as verbs
 from clusteratlas.collaboration.event_access import (
-    EventNotFound,
-    get_event,
     is_organiser,
     local_time,
     participation,
@@ -44,6 +42,12 @@ from clusteratlas.collaboration.models import (
 )
 from clusteratlas.collaboration.permissions import is_member
 from clusteratlas.web.api.deps import MAX_ID, SessionDep, SettingsDep
+from clusteratlas.web.event_deps import (
+    event_or_404,
+    item_or_404,
+    participant_or_404,
+    registration_or_404,
+)
 from clusteratlas.web.pages.deps import FormDep, PageUser, SignedInUser, render
 from clusteratlas.web.pages.sessions import flash
 
@@ -67,11 +71,8 @@ ITEM_FORM = ("kind", "title", "body", "keywords")
 # ---- helpers -----------------------------------------------------------------------------
 
 
-def _event_or_404(session: Session, user: User | None, event_id: int) -> Event:
-    try:
-        return get_event(session, event_id, viewer=user)
-    except EventNotFound:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, detail="There is no such event.") from None
+def _mine(session: Session, event: Event, user: User) -> Participant:
+    return registration_or_404(session, event, user, detail="You are not registered.")
 
 
 def _redirect(path: str) -> Response:
@@ -266,7 +267,7 @@ def create(request: Request, form: FormDep, session: SessionDep, user: SignedInU
 def edit_form(
     request: Request, session: SessionDep, user: SignedInUser, event_id: EventId
 ) -> Response:
-    event = _event_or_404(session, user, event_id)
+    event = event_or_404(session, user, event_id, page=True)
     require_organiser(user, event)
     return _render_event_form(
         request, session, user, event=event, values=_event_values(event), errors={}
@@ -277,7 +278,7 @@ def edit_form(
 def edit(
     request: Request, form: FormDep, session: SessionDep, user: SignedInUser, event_id: EventId
 ) -> Response:
-    event = _event_or_404(session, user, event_id)
+    event = event_or_404(session, user, event_id, page=True)
     require_organiser(user, event)
     values = {f: form.get(f, "") for f in form}
     try:
@@ -303,7 +304,7 @@ def edit(
 def publish(
     request: Request, _form: FormDep, session: SessionDep, user: SignedInUser, event_id: EventId
 ) -> Response:
-    event = _event_or_404(session, user, event_id)
+    event = event_or_404(session, user, event_id, page=True)
     verbs.publish_event(session, actor=user, event=event)
     flash(request, "The event is published.")
     return _redirect(f"/events/{event.id}")
@@ -318,7 +319,7 @@ def cancel(
     user: SignedInUser,
     event_id: EventId,
 ) -> Response:
-    event = _event_or_404(session, user, event_id)
+    event = event_or_404(session, user, event_id, page=True)
     verbs.cancel_event(session, actor=user, event=event, base_url=settings.public_url)
     flash(request, "The event is cancelled; its participants were told.")
     return _redirect(f"/events/{event.id}")
@@ -329,7 +330,7 @@ def cancel(
 
 @router.get("/events/{event_id}")
 def detail(request: Request, session: SessionDep, user: PageUser, event_id: EventId) -> Response:
-    event = _event_or_404(session, user, event_id)
+    event = event_or_404(session, user, event_id, page=True)
     context = _event_context(session, user, event)
     items = verbs.list_items(session, event=event, viewer_participant=context["mine"])
     return render(request, "events/detail.html", user=user, items=items, **context)
@@ -343,7 +344,7 @@ def items(
     event_id: EventId,
     kind: Annotated[str, Query(max_length=20)] = "",
 ) -> Response:
-    event = _event_or_404(session, user, event_id)
+    event = event_or_404(session, user, event_id, page=True)
     context = _event_context(session, user, event)
     rows = verbs.list_items(session, event=event, viewer_participant=context["mine"])
     if kind in verbs.ITEM_KIND_LABELS:
@@ -388,14 +389,14 @@ def _manage(
 def manage(
     request: Request, session: SessionDep, user: SignedInUser, event_id: EventId
 ) -> Response:
-    return _manage(request, session, user, _event_or_404(session, user, event_id))
+    return _manage(request, session, user, event_or_404(session, user, event_id, page=True))
 
 
 @router.post("/events/{event_id}/sessions")
 def add_session(
     request: Request, form: FormDep, session: SessionDep, user: SignedInUser, event_id: EventId
 ) -> Response:
-    event = _event_or_404(session, user, event_id)
+    event = event_or_404(session, user, event_id, page=True)
     require_organiser(user, event)
     values = {field: form.get(field, "") for field in SESSION_FIELDS}
     errors: dict[str, str] = {}
@@ -439,7 +440,7 @@ def delete_session(
     event_id: EventId,
     session_id: ChildId,
 ) -> Response:
-    event = _event_or_404(session, user, event_id)
+    event = event_or_404(session, user, event_id, page=True)
     block = session.get(EventSession, session_id)
     if block is None or block.event_id != event.id:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail="There is no such session.")
@@ -467,7 +468,7 @@ def update_slot(
     event_id: EventId,
     slot_id: ChildId,
 ) -> Response:
-    event = _event_or_404(session, user, event_id)
+    event = event_or_404(session, user, event_id, page=True)
     slot = session.get(EventSlot, slot_id)
     if slot is None or slot.event_id != event.id:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail="There is no such slot.")
@@ -486,13 +487,6 @@ def update_slot(
     return _redirect(f"/events/{event.id}/manage#slots")
 
 
-def _registration(session: Session, event: Event, participant_id: int) -> Participant:
-    found = session.get(Participant, participant_id)
-    if found is None or found.event_id != event.id:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, detail="There is no such registration.")
-    return found
-
-
 @router.post("/events/{event_id}/participants/{participant_id}/{decision}")
 def decide(
     request: Request,
@@ -504,10 +498,10 @@ def decide(
     participant_id: ChildId,
     decision: str,
 ) -> Response:
-    event = _event_or_404(session, user, event_id)
+    event = event_or_404(session, user, event_id, page=True)
     if decision not in ("approve", "decline"):
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail="There is no page at this address.")
-    participant = _registration(session, event, participant_id)
+    participant = participant_or_404(session, event, participant_id, page=True, noun="registration")
     verb = verbs.approve if decision == "approve" else verbs.decline
     verb(session, actor=user, participant=participant, base_url=settings.public_url)
     flash(request, f"{participant.display_name}: {participant.status.value}.")
@@ -581,7 +575,7 @@ def _render_register(
 def register_form(
     request: Request, session: SessionDep, user: SignedInUser, event_id: EventId
 ) -> Response:
-    event = _event_or_404(session, user, event_id)
+    event = event_or_404(session, user, event_id, page=True)
     mine = participation(session, event, user)
     if mine is not None and mine.status != ParticipantStatus.withdrawn:
         return _redirect(f"/events/{event.id}/me")
@@ -599,7 +593,7 @@ def register(
     user: SignedInUser,
     event_id: EventId,
 ) -> Response:
-    event = _event_or_404(session, user, event_id)
+    event = event_or_404(session, user, event_id, page=True)
     values = {f: form.get(f, "") for f in form}
     try:
         values, arguments = _parse_profile(form)
@@ -635,9 +629,7 @@ def _my_page(
     errors: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> Response:
-    mine = participation(session, event, user)
-    if mine is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, detail="You are not registered.")
+    mine = _mine(session, event, user)
     slots = verbs.event_slots(session, event)
     chosen = set(mine.available_slot_ids) if mine.available_slot_ids is not None else None
     return render(
@@ -664,22 +656,15 @@ def _my_page(
 
 @router.get("/events/{event_id}/me")
 def me(request: Request, session: SessionDep, user: SignedInUser, event_id: EventId) -> Response:
-    return _my_page(request, session, user, _event_or_404(session, user, event_id))
-
-
-def _mine_or_404(session: Session, event: Event, user: User) -> Participant:
-    mine = participation(session, event, user)
-    if mine is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, detail="You are not registered.")
-    return mine
+    return _my_page(request, session, user, event_or_404(session, user, event_id, page=True))
 
 
 @router.post("/events/{event_id}/me")
 def update_me(
     request: Request, form: FormDep, session: SessionDep, user: SignedInUser, event_id: EventId
 ) -> Response:
-    event = _event_or_404(session, user, event_id)
-    mine = _mine_or_404(session, event, user)
+    event = event_or_404(session, user, event_id, page=True)
+    mine = _mine(session, event, user)
     values = {f: form.get(f, "") for f in form}
     try:
         values, arguments = _parse_profile(form)
@@ -702,8 +687,8 @@ def update_me(
 def availability(
     request: Request, form: FormDep, session: SessionDep, user: SignedInUser, event_id: EventId
 ) -> Response:
-    event = _event_or_404(session, user, event_id)
-    mine = _mine_or_404(session, event, user)
+    event = event_or_404(session, user, event_id, page=True)
+    mine = _mine(session, event, user)
     chosen: list[int] = []
     errors: dict[str, str] = {}
     for name in form:
@@ -734,8 +719,8 @@ def availability(
 def withdraw(
     request: Request, _form: FormDep, session: SessionDep, user: SignedInUser, event_id: EventId
 ) -> Response:
-    event = _event_or_404(session, user, event_id)
-    verbs.withdraw(session, actor=user, participant=_mine_or_404(session, event, user))
+    event = event_or_404(session, user, event_id, page=True)
+    verbs.withdraw(session, actor=user, participant=_mine(session, event, user))
     flash(request, "You have withdrawn from this event.")
     return _redirect(f"/events/{event.id}")
 
@@ -743,19 +728,12 @@ def withdraw(
 # ---- items -------------------------------------------------------------------------------
 
 
-def _item_or_404(session: Session, event: Event, item_id: int) -> EventItem:
-    item = session.get(EventItem, item_id)
-    if item is None or item.event_id != event.id:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, detail="There is no such item.")
-    return item
-
-
 @router.post("/events/{event_id}/items")
 def add_item(
     request: Request, form: FormDep, session: SessionDep, user: SignedInUser, event_id: EventId
 ) -> Response:
-    event = _event_or_404(session, user, event_id)
-    mine = _mine_or_404(session, event, user)
+    event = event_or_404(session, user, event_id, page=True)
+    mine = _mine(session, event, user)
     values = {field: form.get(field, "") for field in ITEM_FORM}
     try:
         verbs.add_item(session, actor=user, participant=mine, **values)
@@ -797,7 +775,7 @@ def _render_item_form(
 
 
 def _own_item(session: Session, user: User, event: Event, item_id: int) -> EventItem:
-    item = _item_or_404(session, event, item_id)
+    item = item_or_404(session, event, item_id, page=True)
     if item.participant.user_id != user.id:
         raise PermissionDenied("Only the participant may change this item.")
     return item
@@ -807,7 +785,7 @@ def _own_item(session: Session, user: User, event: Event, item_id: int) -> Event
 def edit_item_form(
     request: Request, session: SessionDep, user: SignedInUser, event_id: EventId, item_id: ChildId
 ) -> Response:
-    event = _event_or_404(session, user, event_id)
+    event = event_or_404(session, user, event_id, page=True)
     item = _own_item(session, user, event, item_id)
     values = {
         "kind": item.kind.value,
@@ -827,7 +805,7 @@ def edit_item(
     event_id: EventId,
     item_id: ChildId,
 ) -> Response:
-    event = _event_or_404(session, user, event_id)
+    event = event_or_404(session, user, event_id, page=True)
     item = _own_item(session, user, event, item_id)
     values = {field: form.get(field, "") for field in ITEM_FORM}
     try:
@@ -856,8 +834,8 @@ def delete_item(
     event_id: EventId,
     item_id: ChildId,
 ) -> Response:
-    event = _event_or_404(session, user, event_id)
-    item = _item_or_404(session, event, item_id)
+    event = event_or_404(session, user, event_id, page=True)
+    item = item_or_404(session, event, item_id, page=True)
     own = item.participant.user_id == user.id
     verbs.delete_item(session, actor=user, item=item)
     flash(request, "The item is deleted.")
@@ -877,7 +855,7 @@ def participants(
     country: Annotated[str, Query(max_length=100)] = "",
     type: Annotated[str, Query(max_length=100)] = "",  # noqa: A002 - the query name
 ) -> Response:
-    event = _event_or_404(session, user, event_id)
+    event = event_or_404(session, user, event_id, page=True)
     context = _event_context(session, user, event)
     if not context["sees_directory"]:
         raise PermissionDenied("The participant list is for the event's approved participants.")

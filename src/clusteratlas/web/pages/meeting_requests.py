@@ -22,8 +22,6 @@ from starlette.responses import Response
 from clusteratlas.collaboration import ValidationError
 from clusteratlas.collaboration import meeting_requests as verbs
 from clusteratlas.collaboration.event_access import (
-    EventNotFound,
-    get_event,
     local_time,
     participation,
     require_participant,
@@ -33,13 +31,13 @@ from clusteratlas.collaboration.models import (
     EventItem,
     ItemKind,
     Meeting,
-    MeetingRequest,
     Participant,
     ParticipantStatus,
     User,
     utcnow,
 )
 from clusteratlas.web.api.deps import MAX_ID, SessionDep, SettingsDep
+from clusteratlas.web.event_deps import event_or_404, is_htmx_fragment, request_or_404
 from clusteratlas.web.pages.deps import FormDep, SignedInUser, render
 from clusteratlas.web.pages.sessions import flash
 
@@ -64,20 +62,6 @@ STATUS_LABELS = {
     "cancelled": "Withdrawn",
     "expired": "Expired",
 }
-
-
-def _is_htmx_fragment(request: Request) -> bool:
-    return (
-        request.headers.get("hx-request") == "true"
-        and request.headers.get("hx-history-restore-request") != "true"
-    )
-
-
-def _event_or_404(session: Session, user: User | None, event_id: int) -> Event:
-    try:
-        return get_event(session, event_id, viewer=user)
-    except EventNotFound:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, detail="There is no such event.") from None
 
 
 def _labels(event: Event) -> dict[str, Any]:
@@ -108,7 +92,7 @@ def browse(
 ) -> Response:
     """The other approved participants, filtered and sorted; a form on each card asks for a
     meeting."""
-    event = _event_or_404(session, user, event_id)
+    event = event_or_404(session, user, event_id, page=True)
     filters = {
         "q": q.strip(),
         "country": country.strip(),
@@ -151,7 +135,7 @@ def browse(
         **_labels(event),
     }
     template = (
-        "meetings/_browse_results.html" if _is_htmx_fragment(request) else "meetings/browse.html"
+        "meetings/_browse_results.html" if is_htmx_fragment(request) else "meetings/browse.html"
     )
     return render(
         request,
@@ -224,7 +208,7 @@ def new_request(
     to: Annotated[int, Query(ge=1, le=MAX_ID)],
 ) -> Response:
     """The request form for one participant (``to``: their id)."""
-    event = _event_or_404(session, user, event_id)
+    event = event_or_404(session, user, event_id, page=True)
     recipient = _recipient(session, event, to)
     if recipient is None or recipient.status != ParticipantStatus.approved:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail="There is no such participant.")
@@ -241,7 +225,7 @@ def send(
     user: SignedInUser,
     event_id: EventId,
 ) -> Response:
-    event = _event_or_404(session, user, event_id)
+    event = event_or_404(session, user, event_id, page=True)
     values = {
         "recipient_id": form.get("recipient_id", ""),
         "message": form.get("message", ""),
@@ -313,21 +297,8 @@ def my_requests(
     user: SignedInUser,
     event_id: EventId,
 ) -> Response:
-    event = _event_or_404(session, user, event_id)
+    event = event_or_404(session, user, event_id, page=True)
     return _requests_page(request, session, user, event, base_url=settings.public_url)
-
-
-def _own_request(session: Session, user: User, event: Event, request_id: int) -> MeetingRequest:
-    me = participation(session, event, user)
-    found = session.get(MeetingRequest, request_id)
-    if (
-        me is None
-        or found is None
-        or found.event_id != event.id
-        or me.id not in (found.requester_id, found.recipient_id)
-    ):
-        raise HTTPException(status.HTTP_404_NOT_FOUND, detail="There is no such request.")
-    return found
 
 
 _ACTIONS = {
@@ -350,8 +321,8 @@ def answer(
     """accept, decline (the recipient, with an optional message) or cancel (the requester)."""
     if action not in ("accept", "decline", "cancel"):
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail="There is no page at this address.")
-    event = _event_or_404(session, user, event_id)
-    found = _own_request(session, user, event, request_id)
+    event = event_or_404(session, user, event_id, page=True)
+    found = request_or_404(session, user, event, request_id, detail="There is no such request.")
     try:
         if action == "cancel":
             verbs.cancel_request(
@@ -391,7 +362,7 @@ def cancel_meeting(
     event_id: EventId,
     meeting_id: ItemId,
 ) -> Response:
-    event = _event_or_404(session, user, event_id)
+    event = event_or_404(session, user, event_id, page=True)
     me = participation(session, event, user)
     meeting = session.get(Meeting, meeting_id)
     if (

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
-from fastapi import APIRouter, HTTPException, Path, Query, Request, status
+from fastapi import APIRouter, Path, Query, Request, status
 from fastapi.responses import RedirectResponse
 from sqlalchemy.orm import Session
 from starlette.responses import Response
@@ -19,16 +19,14 @@ from starlette.responses import Response
 from clusteratlas.collaboration import ValidationError
 from clusteratlas.collaboration import schedules as verbs
 from clusteratlas.collaboration.event_access import (
-    EventNotFound,
-    get_event,
     is_organiser,
     local_time,
     require_organiser,
-    require_participant,
 )
 from clusteratlas.collaboration.ics import agenda_ics
-from clusteratlas.collaboration.models import Event, EventSlot, Meeting, Participant, User
+from clusteratlas.collaboration.models import Event, EventSlot, Meeting, User
 from clusteratlas.web.api.deps import MAX_ID, SessionDep, SettingsDep
+from clusteratlas.web.event_deps import agenda_owner, event_or_404, meeting_or_404
 from clusteratlas.web.pages.deps import FormDep, SignedInUser, render
 from clusteratlas.web.pages.sessions import flash
 
@@ -38,20 +36,6 @@ router = APIRouter(include_in_schema=False)
 
 EventId = Annotated[int, Path(ge=1, le=MAX_ID)]
 MeetingId = Annotated[int, Path(ge=1, le=MAX_ID)]
-
-
-def _event(session: Session, user: User | None, event_id: int) -> Event:
-    try:
-        return get_event(session, event_id, viewer=user)
-    except EventNotFound:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, detail="There is no such event.") from None
-
-
-def _meeting(session: Session, event: Event, meeting_id: int) -> Meeting:
-    meeting = session.get(Meeting, meeting_id)
-    if meeting is None or meeting.event_id != event.id:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, detail="There is no such meeting.")
-    return meeting
 
 
 def _grid(
@@ -103,7 +87,7 @@ def _run_summary(run: verbs.SchedulerRun) -> str:
 
 @router.get("/events/{event_id}/schedule")
 def grid(request: Request, session: SessionDep, user: SignedInUser, event_id: EventId) -> Response:
-    event = _event(session, user, event_id)
+    event = event_or_404(session, user, event_id, page=True)
     return _grid(request, session, user, event)
 
 
@@ -111,7 +95,7 @@ def grid(request: Request, session: SessionDep, user: SignedInUser, event_id: Ev
 def run(
     request: Request, _form: FormDep, session: SessionDep, user: SignedInUser, event_id: EventId
 ) -> Response:
-    event = _event(session, user, event_id)
+    event = event_or_404(session, user, event_id, page=True)
     require_organiser(user, event)
     try:
         result = verbs.run_scheduler(session, event, actor=user)
@@ -137,7 +121,7 @@ def publish(
     user: SignedInUser,
     event_id: EventId,
 ) -> Response:
-    event = _event(session, user, event_id)
+    event = event_or_404(session, user, event_id, page=True)
     require_organiser(user, event)
     note = form.get("note", "")
     try:
@@ -172,9 +156,9 @@ def lock(
     event_id: EventId,
     meeting_id: MeetingId,
 ) -> Response:
-    event = _event(session, user, event_id)
+    event = event_or_404(session, user, event_id, page=True)
     require_organiser(user, event)
-    meeting = _meeting(session, event, meeting_id)
+    meeting = meeting_or_404(session, event, meeting_id, page=True)
     try:
         verbs.lock_meeting(session, event, meeting, actor=user)
     except ValidationError as exc:
@@ -198,9 +182,9 @@ def unlock(
     event_id: EventId,
     meeting_id: MeetingId,
 ) -> Response:
-    event = _event(session, user, event_id)
+    event = event_or_404(session, user, event_id, page=True)
     require_organiser(user, event)
-    meeting = _meeting(session, event, meeting_id)
+    meeting = meeting_or_404(session, event, meeting_id, page=True)
     verbs.unlock_meeting(session, event, meeting, actor=user)
     return _back(event, meeting)
 
@@ -224,9 +208,9 @@ def move(
     event_id: EventId,
     meeting_id: MeetingId,
 ) -> Response:
-    event = _event(session, user, event_id)
+    event = event_or_404(session, user, event_id, page=True)
     require_organiser(user, event)
-    meeting = _meeting(session, event, meeting_id)
+    meeting = meeting_or_404(session, event, meeting_id, page=True)
     values = {"slot": form.get("slot", ""), "table": form.get("table", "")}
     errors: dict[str, str] = {}
     slot_id = _number(values["slot"], "slot", errors)
@@ -258,20 +242,6 @@ def move(
 # ---- agendas -----------------------------------------------------------------------------
 
 
-def _whose(session: Session, event: Event, user: User, participant: int | None) -> Participant:
-    if participant is None:
-        return require_participant(session, event, user)
-    if not is_organiser(user, event):
-        mine = require_participant(session, event, user)
-        if mine.id != participant:
-            require_organiser(user, event)
-        return mine
-    found = session.get(Participant, participant)
-    if found is None or found.event_id != event.id:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, detail="There is no such participant.")
-    return found
-
-
 ParticipantQuery = Annotated[int | None, Query(ge=1, le=MAX_ID)]
 
 
@@ -283,8 +253,8 @@ def _agenda_page(
     participant: int | None,
     template: str,
 ) -> Response:
-    event = _event(session, user, event_id)
-    who = _whose(session, event, user, participant)
+    event = event_or_404(session, user, event_id, page=True)
+    who = agenda_owner(session, event, user, participant, page=True)
     found = verbs.agenda(session, who)
     suffix = f"?participant={who.id}" if participant is not None else ""
     return render(
@@ -331,8 +301,8 @@ def agenda_file(
     event_id: EventId,
     participant: ParticipantQuery = None,
 ) -> Response:
-    event = _event(session, user, event_id)
-    found = verbs.agenda(session, _whose(session, event, user, participant))
+    event = event_or_404(session, user, event_id, page=True)
+    found = verbs.agenda(session, agenda_owner(session, event, user, participant, page=True))
     host = urlsplit(settings.public_url).hostname or "clusteratlas"
     return Response(
         agenda_ics(found, host=host),
