@@ -303,7 +303,7 @@ def _level(ds: Dataset, level: str | None) -> str:
     levels = [str(v) for v in ds.regions["level"].dropna().unique()]
     if level is not None:
         if level not in levels:
-            raise _bad("level", f"the dataset's region levels are {', '.join(levels)}")
+            raise _bad("level", f"the dataset has the region levels {', '.join(levels)}")
         return level
     if not levels:
         return ""
@@ -424,7 +424,7 @@ def _flags(row: dict[str, Any]) -> list[str]:
     out = []
     for name in FLAG_COLUMNS:
         if name in row and not _missing(row[name]) and bool(row[name]):
-            out.append("strong (top 10 %)" if name == "strong10" else name)
+            out.append("strong, top 10 %" if name == "strong10" else name)
             break  # the strongest only: each implies the weaker ones
     source = row.get("flag")
     if not _missing(source) and str(source):
