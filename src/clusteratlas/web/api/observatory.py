@@ -21,6 +21,7 @@ import math
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
+import numpy as np
 import pandas as pd
 from fastapi import APIRouter, HTTPException, Path, Query, Request, Response, status
 from fastapi.responses import JSONResponse
@@ -153,23 +154,32 @@ def _public(info: DatasetInfo) -> DatasetPublic:
     )
 
 
-def _value(value: Any) -> Any:
-    if value is None or value is pd.NA:
-        return None
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if hasattr(value, "item"):  # numpy scalars
-        return _value(value.item())
-    return value
+def _column(series: pd.Series) -> list[Any]:
+    """One column as JSON-ready Python values (missing and non-finite values as None)."""
+    values = series.to_numpy()
+    if values.dtype.kind == "f":
+        out = values.tolist()
+        for k in np.flatnonzero(~np.isfinite(values)):
+            out[k] = None
+        return out
+    if values.dtype.kind in "iub":
+        return values.tolist()  # type: ignore[no-any-return]
+    return [
+        None
+        if v is None or v is pd.NA or (isinstance(v, float) and not math.isfinite(v))
+        else v.item()
+        if isinstance(v, np.generic)
+        else v
+        for v in series.astype(object).tolist()
+    ]
 
 
 def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    """Rows as JSON-ready dicts: numpy scalars as Python values, NaN and NA as None."""
+    """Rows as JSON-ready dicts: Python values, NaN and NA as None (column by column, which
+    is several times faster than row by row)."""
     columns = list(frame.columns)
-    return [
-        dict(zip(columns, map(_value, row), strict=True))
-        for row in frame.astype(object).itertuples(index=False, name=None)
-    ]
+    data = [_column(frame[c]) for c in columns]
+    return [dict(zip(columns, row, strict=True)) for row in zip(*data, strict=True)]
 
 
 def _split(values: list[str] | None) -> list[str] | None:
