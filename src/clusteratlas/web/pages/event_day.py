@@ -62,6 +62,9 @@ ItemId = Annotated[int, Path(ge=1, le=MAX_ID)]
 #: standby candidates shown per freed slot on the pages
 SHOWN_CANDIDATES = 5
 
+#: the outcomes by name on the dashboard (its table and its pie chart)
+DASHBOARD_OUTCOMES: dict[str, str] = {**verbs.OUTCOME_LABELS, "unanswered": "No answer yet"}
+
 CSV_COLUMNS = (
     "meeting_id",
     "origin",
@@ -440,7 +443,9 @@ def _charts(figures: dict[str, Any]) -> dict[str, Any]:
                 "absent": figures["absent_meetings"],
             },
         ),
-        "outcomes": chart("pie", figures["outcomes"]),
+        "outcomes": chart(
+            "pie", {DASHBOARD_OUTCOMES.get(k, k): v for k, v in figures["outcomes"].items()}
+        ),
     }
 
 
@@ -458,6 +463,7 @@ def dashboard(
         user=user,
         **_common(event),
         figures=figures,
+        outcome_names=DASHBOARD_OUTCOMES,
         charts=_charts(data),
         generated=local_time(event, figures.generated_at),
     )
