@@ -229,6 +229,9 @@ def test_today_self_check_in_and_meeting_flow(client, session, running):
     )
 
     assert_no_inline_code(page.text)
+    assert (
+        '<link rel="stylesheet" href="/static/css/event_day.css">' in page.text.split("</head>")[0]
+    )
     assert "I am here: check in" in page.text
     assert "Ana (Volta)" in page.text
     assert "You checked in at" in checked.text
@@ -334,6 +337,15 @@ def test_dashboard_page(client, session, running):
         "values": [2, 2, 0, 1, 0],
     }
     assert data["outcomes"]["kind"] == "pie"
+    assert data["outcomes"]["labels"] == [
+        "Follow-up planned",
+        "Partnership started",
+        "None",
+        "No answer yet",
+    ]
+    head = page.text.split("</head>")[0]
+    assert '<link rel="stylesheet" href="/static/css/event_day.css">' in head
+    assert '<script src="/static/js/dashboard.js" defer></script>' in head
     log_in(client, users["ana"])
     assert client.get(f"/events/{event.id}/dashboard").status_code == 403
 

@@ -359,6 +359,19 @@ def test_register_from_the_page(session, create_user, signed_in):
     assert "you are already registered" in again.text
 
 
+def test_the_organiser_is_not_offered_to_register(session, create_user, signed_in):
+    olga, ben = create_user(), create_user()
+    event = make_event(session, olga)
+
+    own = signed_in(olga).get(f"/events/{event.id}").text
+    other = signed_in(ben).get(f"/events/{event.id}").text
+
+    assert "You organise this event" in own
+    assert f'href="/events/{event.id}/register"' not in own
+    assert f'href="/events/{event.id}/register"' in other
+    assert "You organise this event" not in other
+
+
 def test_register_closed_shows_it(session, create_user, signed_in):
     event = make_event(session, create_user(), registration_closes_at=utc(2020, 1, 1))
     client = signed_in(create_user())

@@ -49,7 +49,7 @@ def test_grid_shows_slots_tables_locks_and_reasons(client, session, world):
     assert "Not scheduled (1)" in html
     assert "every slot they share is taken" in html  # Cleo only at 09:30, where Ana meets Ben
     assert "Run the scheduler" in html
-    assert "/static/css/schedules.css" in html
+    assert "/static/css/schedules.css" in html.split("</head>")[0]
 
 
 def test_run_lock_move_and_publish(client, session, world):
