@@ -587,3 +587,17 @@ def test_pages_need_no_sign_in_and_keep_the_navigation(obs):
 
     assert '<a href="/observatory">Observatory</a>' in html
     assert '<script src="/static/js/observatory.js" defer></script>' in html
+
+
+def test_a_reloaded_dataset_is_shown_by_the_running_app(make_client, settings, tmp_path, demo):
+    store = ObservatoryStore(tmp_path)
+    store.load_dataset("live", *demo, title="First load")
+    client = make_client(settings.model_copy(update={"observatory_dir": tmp_path}))
+    before = client.get("/observatory/live")
+
+    store.load_dataset("live", *demo, title="Second load")
+    after = client.get("/observatory/live")
+
+    assert "First load" in before.text
+    assert "Second load" in after.text
+    assert "First load" not in after.text

@@ -22,6 +22,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+import os
 import re
 import unicodedata
 from collections.abc import Callable, Sequence
@@ -66,6 +67,8 @@ MAX_ORGANISATIONS = 50
 TOP_REGIONS = 20
 #: clusters in the report's bar chart and table
 REPORT_CLUSTERS = 10
+#: regions in the ranked table of a map (the CSV has all of them)
+RANKED_ROWS = 100
 #: related clusters shown on a cluster page
 RELATED = 6
 #: colour classes of the maps (CSS classes obs-c0 … obs-c4 in observatory.css)
@@ -230,6 +233,8 @@ class Dataset:
     clusters: pd.DataFrame  # code, name, type
     region_names: dict[str, str] = field(default_factory=dict)
     cluster_names: dict[str, str] = field(default_factory=dict)
+    #: the file's version (:func:`_version`): cached results are keyed by it
+    version: tuple[int, int, int] = (0, 0, 0)
 
     @property
     def name(self) -> str:
@@ -274,8 +279,29 @@ def _span(years: Sequence[int]) -> str:
     return str(years[0]) if len(years) == 1 else f"{years[0]}–{years[-1]}"
 
 
+#: datasets read lately, by (store folder, name): (version of the file, Dataset)
+_DATASETS: dict[tuple[str, str], tuple[tuple[int, int, int], Dataset]] = {}
+_MAX_DATASETS = 16
+
+
+def _version(store: ObservatoryStore, name: str) -> tuple[int, int, int] | None:
+    """Inode, modification time and size of the dataset's file: a reload changes them (the
+    store replaces the file), and so does the store's own check."""
+    try:
+        st = os.stat(store.directory / f"{name}.duckdb")
+    except (OSError, ValueError):
+        return None
+    return (st.st_ino, st.st_mtime_ns, st.st_size)
+
+
 def _dataset(request: Request, name: str) -> Dataset:
+    """The dataset with its regions and clusters, read once per version of its file."""
     store = _store(request)
+    key = (str(store.directory), name)
+    version = _version(store, name)
+    cached = _DATASETS.get(key)
+    if version is not None and cached is not None and cached[0] == version:
+        return cached[1]
     try:
         info = store.dataset(name)
         regions = store.regions(name)
@@ -284,18 +310,22 @@ def _dataset(request: Request, name: str) -> Dataset:
         raise HTTPException(
             status.HTTP_404_NOT_FOUND, detail=f"There is no dataset “{name}”."
         ) from None
-    return Dataset(
+    regions["code"] = regions["code"].astype(str)
+    clusters["code"] = clusters["code"].astype(str)
+    ds = Dataset(
         store,
         info,
         regions,
         clusters,
-        region_names=dict(
-            zip(regions["code"].astype(str), regions["name"].astype(str), strict=True)
-        ),
-        cluster_names=dict(
-            zip(clusters["code"].astype(str), clusters["name"].astype(str), strict=True)
-        ),
+        region_names=dict(zip(regions["code"], regions["name"].astype(str), strict=True)),
+        cluster_names=dict(zip(clusters["code"], clusters["name"].astype(str), strict=True)),
+        version=version or (0, 0, 0),
     )
+    if version is not None:
+        if len(_DATASETS) >= _MAX_DATASETS:
+            _DATASETS.clear()
+        _DATASETS[key] = (version, ds)
+    return ds
 
 
 def _level(ds: Dataset, level: str | None) -> str:
@@ -465,21 +495,23 @@ def _cluster_trends(ds: Dataset, code: str) -> pd.DataFrame:
     """year, employment, payroll, wage, regions: the cluster's totals over all regions.
 
     Only regions of the most common level are summed, so that a panel holding both states and
-    counties is not counted twice."""
-    frame = ds.table("clusters", cluster=code, columns=["year", "region", "employment", "payroll"])
-    level = _level(ds, None)
-    if level:
-        codes = set(ds.regions.loc[ds.regions["level"].astype(str) == level, "code"].astype(str))
+    counties (or an aggregate) is not counted twice."""
+    single = ds.regions["level"].nunique() <= 1
+    columns = ["year", "employment", "payroll"] + ([] if single else ["region"])
+    frame = ds.table("clusters", cluster=code, columns=columns)
+    if not single:
+        level = _level(ds, None)
+        codes = ds.regions.loc[ds.regions["level"].astype(str) == level, "code"]
         frame = frame[frame["region"].astype(str).isin(codes)]
     payroll = pd.to_numeric(frame["payroll"], errors="coerce")
-    frame = frame.assign(payroll=payroll, has_payroll=payroll.notna())
+    frame = frame.assign(payroll=payroll, unpaid=payroll.isna())
     out = frame.groupby("year", sort=True).agg(
         employment=("employment", "sum"),
         payroll=("payroll", "sum"),
-        paid=("has_payroll", "all"),
-        regions=("region", "nunique"),
+        unpaid=("unpaid", "any"),
+        regions=("employment", "size"),
     )
-    out["payroll"] = out["payroll"].where(out.pop("paid"))
+    out["payroll"] = out["payroll"].where(~out.pop("unpaid"))
     with np.errstate(invalid="ignore", divide="ignore"):
         out["wage"] = out["payroll"] / out["employment"].where(out["employment"] > 0)
     return out.reset_index()[["year", "employment", "payroll", "wage", "regions"]]
@@ -487,7 +519,7 @@ def _cluster_trends(ds: Dataset, code: str) -> pd.DataFrame:
 
 @lru_cache(maxsize=32)
 def _colocation(
-    store: ObservatoryStore, name: str, loaded_at: datetime, year: int, level: str
+    store: ObservatoryStore, name: str, version: tuple[int, int, int], year: int, level: str
 ) -> tuple[tuple[str, ...], np.ndarray]:
     """Clusters and the cosine similarity of their LQ profiles across the regions of ``level``
     in ``year`` (co-location); cached per dataset version."""
@@ -505,7 +537,7 @@ def _colocation(
 
 
 def _related(ds: Dataset, code: str, year: int) -> pd.DataFrame:
-    clusters, sim = _colocation(ds.store, ds.name, ds.info.loaded_at, year, _level(ds, None))
+    clusters, sim = _colocation(ds.store, ds.name, ds.version, year, _level(ds, None))
     if code not in clusters or len(clusters) < 2:
         return pd.DataFrame({"cluster": [], "cluster_name": [], "similarity": []})
     i = clusters.index(code)
@@ -803,16 +835,10 @@ def dataset_home(
         "cluster": cluster_ if ind.per_cluster else None,
         "level": level_ or None,
     }
-    table = Table(
-        "ranking",
+    table = _ranking(
         f"{ind.label}, {year_}" + (f": {ds.cluster_names[cluster_]}" if ind.per_cluster else ""),
         frame,
-        [
-            Column("rank", "Rank", "int"),
-            Column("region", "Region", "text", link="region"),
-            Column("name", "Name", "text"),
-            Column("value", ind.label, ind.kind),
-        ],
+        ind,
         f"/observatory/{ds.name}/map.csv{_query(**params)}",
     )
     attribution = ""
@@ -840,6 +866,21 @@ def dataset_home(
         base_year=ds.info.years[0],
         span=_span,
     )
+
+
+def _ranking(title: str, frame: pd.DataFrame, ind: MapIndicator, csv: str) -> Table:
+    """The regions ranked by the map's indicator: the first :data:`RANKED_ROWS` on the page."""
+    shown = frame.head(RANKED_ROWS)
+    note = ""
+    if len(shown) < len(frame):
+        note = f"The {len(shown)} first of {len(frame)} regions; the CSV has all of them."
+    columns = [
+        Column("rank", "Rank", "int"),
+        Column("region", "Region", "text", link="region"),
+        Column("name", "Name", "text"),
+        Column("value", ind.label, ind.kind),
+    ]
+    return Table("ranking", title, shown, columns, csv, note=note)
 
 
 def _home_choices(
@@ -1226,17 +1267,11 @@ def cluster_page(
         indicator=ind,
         level=level_,
         levels=[str(v) for v in ds.regions["level"].dropna().unique()],
-        table=Table(
-            "ranking",
+        table=_ranking(
             f"{ind.label} by region, {year_}",
             frame,
-            [
-                Column("rank", "Rank", "int"),
-                Column("region", "Region", "text", link="region"),
-                Column("name", "Name", "text"),
-                Column("value", ind.label, ind.kind),
-            ],
-            "",
+            ind,
+            f"/observatory/{ds.name}/map.csv{_query(indicator=ind.key, year=year_, cluster=code)}",
         ),
         tables=tables,
         charts=charts,
