@@ -13,9 +13,11 @@ from sqlalchemy.orm import Session
 
 from clusteratlas.collaboration.models import (
     Event,
+    EventItem,
     EventSession,
     EventSlot,
     EventStatus,
+    ItemKind,
     Meeting,
     MeetingOrigin,
     MeetingRequest,
@@ -143,6 +145,24 @@ def add_participant(
     session.add(participant)
     session.flush()
     return participant
+
+
+def add_items(session: Session, *rows: tuple[Participant, str, str, str]) -> list[EventItem]:
+    """Marketplace items, one per ``(participant, kind, title, body)``, without keywords."""
+    items = [
+        EventItem(
+            event_id=who.event_id,
+            participant_id=who.id,
+            kind=ItemKind(kind),
+            title=title,
+            body=body,
+            keywords=[],
+        )
+        for who, kind, title, body in rows
+    ]
+    session.add_all(items)
+    session.flush()
+    return items
 
 
 def add_request(

@@ -22,13 +22,9 @@ from collaboration.event_fixtures import (
     make_event,
     make_organisation,
 )
+from web.event_fixtures import errors_of
 
 pytestmark = pytest.mark.integration
-
-
-def _errors(response):
-    assert response.status_code == 422, response.text
-    return response.json()["errors"]
 
 
 @pytest.fixture
@@ -106,7 +102,7 @@ def test_check_in_and_undo(client, auth, running, session):
     assert own.json()["checked_in_at"] is not None
     assert by_other.status_code == 403
     assert by_organiser.status_code == 200
-    assert _errors(unknown) == {"participant_id": "no participant with this id at this event"}
+    assert errors_of(unknown) == {"participant_id": "no participant with this id at this event"}
     assert (desk.json()["checked_in"], desk.json()["approved"]) == (4, 4)
     assert desk_refused.status_code == 403
     assert undone.json()["checked_in_at"] is None
@@ -142,12 +138,12 @@ def test_held_absent_undo_and_outcome(client, auth, running, session, create_use
         headers=auth(organiser),
     )
 
-    assert _errors(early) == {"meeting": "this meeting's slot has not started yet"}
+    assert errors_of(early) == {"meeting": "this meeting's slot has not started yet"}
     assert not_side.status_code == 403
     assert wrong_event.status_code == 404
-    assert list(_errors(self_absent)) == ["participant_id"]
+    assert list(errors_of(self_absent)) == ["participant_id"]
     assert held.json()["state"] == "held"
-    assert list(_errors(bad_outcome)) == ["outcome"]
+    assert list(errors_of(bad_outcome)) == ["outcome"]
     assert outcome.json()["outcome_a"] == "partnership"
     assert by_organiser.json()["outcome_b"] == "follow_up"
 
@@ -213,7 +209,7 @@ def test_standby_pairing_end_to_end(client, auth, running, session, create_user)
         },
         headers=auth(organiser),
     )
-    assert list(_errors(again)) == ["participant_id"]
+    assert list(errors_of(again)) == ["participant_id"]
     desk = client.get(f"/api/events/{event.id}/checkin", headers=auth(organiser)).json()
     assert desk["freed"] == []
     assert body["id"] in {m["id"] for m in desk["meetings"]}

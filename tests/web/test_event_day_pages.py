@@ -11,7 +11,6 @@ import io
 import json
 import re
 from datetime import timedelta
-from html.parser import HTMLParser
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -31,51 +30,9 @@ from collaboration.event_fixtures import (
     make_event,
     make_organisation,
 )
+from web.event_fixtures import assert_no_inline_code, log_in
 
 pytestmark = pytest.mark.integration
-
-PASSWORD = "correct horse battery"  # the password of the factory users (tests/collaboration)
-CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
-
-
-def csrf_of(html: str) -> str:
-    match = CSRF.search(html)
-    assert match is not None, "no CSRF field in the page"
-    return match.group(1)
-
-
-def log_in(client, user) -> str:
-    """Log ``user`` in; the session's CSRF token."""
-    token = csrf_of(client.get("/login").text)
-    response = client.post(
-        "/login",
-        data={"csrf_token": token, "email": user.email, "password": PASSWORD},
-        follow_redirects=False,
-    )
-    assert response.status_code == 303, response.text
-    return csrf_of(client.get("/inbox").text)  # the session's token after logging in
-
-
-class _InlineCode(HTMLParser):
-    """Inline scripts (JSON data blocks are data, not code), styles and handlers."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.problems: list[str] = []
-
-    def handle_starttag(self, tag, attrs):
-        values = dict(attrs)
-        if tag == "style":
-            self.problems.append("<style>")
-        if tag == "script" and "src" not in values and values.get("type") != "application/json":
-            self.problems.append("inline <script>")
-        self.problems += [f"{n}= on <{tag}>" for n in values if n == "style" or n.startswith("on")]
-
-
-def assert_no_inline_code(html: str) -> None:
-    parser = _InlineCode()
-    parser.feed(html)
-    assert parser.problems == []
 
 
 @pytest.fixture

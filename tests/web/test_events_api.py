@@ -17,14 +17,9 @@ from clusteratlas.collaboration.models import (
     ParticipantStatus,
 )
 from collaboration.event_fixtures import add_meeting, add_participant, make_event, make_organisation
+from web.event_fixtures import errors_of
 
 pytestmark = pytest.mark.integration
-
-
-def _errors(response):
-    assert response.status_code == 422, response.text
-    assert response.json()["detail"] == "invalid input"
-    return response.json()["errors"]
 
 
 @pytest.fixture
@@ -78,7 +73,7 @@ def test_create_read_and_draft_visibility(client, people):
 def test_create_field_errors(client, people):
     _ana, ana_h = people["ana"]
 
-    errors = _errors(
+    errors = errors_of(
         _create(
             client,
             ana_h,
@@ -88,7 +83,7 @@ def test_create_field_errors(client, people):
             must_meet_weight=0,
         )
     )
-    naive = _errors(_create(client, ana_h, requests_deadline="2030-05-01T18:00:00"))
+    naive = errors_of(_create(client, ana_h, requests_deadline="2030-05-01T18:00:00"))
 
     assert set(errors) == {"title", "timezone", "virtual_link_template", "must_meet_weight"}
     assert set(naive) == {"requests_deadline"}
@@ -110,10 +105,10 @@ def test_patch_publish_cancel_and_permissions(client, session, people):
     again = client.post(f"/api/events/{event_id}/publish", headers=ana_h)
 
     assert patched.json()["venue"] == "Square"
-    assert _errors(null_title) == {"title": "give a value or leave the field out"}
+    assert errors_of(null_title) == {"title": "give a value or leave the field out"}
     assert published.json()["status"] == "published"
     assert by_ben.status_code == 403
-    assert "status" in _errors(again)
+    assert "status" in errors_of(again)
     event = make_event(session, ana)  # a published event with an approved participant
     add_participant(session, event, ben)
     assert client.post(f"/api/events/{event.id}/cancel", headers=ben_h).status_code == 403
@@ -195,9 +190,9 @@ def test_session_errors_overlap_and_naive(client, people):
     )
     other = client.post(url, json=body, headers=ben_h)
 
-    assert _errors(overlap) == {"starts_at": 'this session overlaps "Morning"'}
-    assert set(_errors(naive)) == {"starts_at"}
-    assert _errors(short) == {"slot_minutes": "no slot of 30 minutes fits in this session"}
+    assert errors_of(overlap) == {"starts_at": 'this session overlaps "Morning"'}
+    assert set(errors_of(naive)) == {"starts_at"}
+    assert errors_of(short) == {"slot_minutes": "no slot of 30 minutes fits in this session"}
     assert other.status_code == 404  # a draft of someone else
 
 
@@ -223,8 +218,8 @@ def test_delete_session_and_patch_slot(client, session, people):
         f"/api/events/{other.id}/slots/{slots[1].id}", json={"tables": 2}, headers=ana_h
     )
 
-    assert "session" in _errors(refused)
-    assert "table 3" in _errors(low)["tables"]
+    assert "session" in errors_of(refused)
+    assert "table 3" in errors_of(low)["tables"]
     assert ok.json()["tables"] == 2
     assert wrong_event.status_code == 404
     meeting.slot_id = None
@@ -251,8 +246,8 @@ def test_register_once_and_read_mine(client, session, people):
     assert created.status_code == 201, created.text
     assert created.json()["status"] == "approved"
     assert created.json()["display_name"] == "Ben De Vries"
-    assert _errors(twice) == {"event": "you are already registered for this event (approved)"}
-    assert "the event's limit" in _errors(too_many)["max_meetings"]
+    assert errors_of(twice) == {"event": "you are already registered for this event (approved)"}
+    assert "the event's limit" in errors_of(too_many)["max_meetings"]
     assert mine.json()["max_meetings"] == 4
     assert client.get(f"{url}/me", headers=people["cleo"][1]).status_code == 404
 
@@ -302,7 +297,7 @@ def test_register_closed_and_withdraw(client, session, people):
     client.post(f"/api/events/{event.id}/registrations", json={}, headers=ben_h)
     withdrawn = client.post(f"/api/events/{event.id}/registrations/me/withdraw", headers=ben_h)
 
-    assert _errors(refused) == {"status": "registration for this event is closed"}
+    assert errors_of(refused) == {"status": "registration for this event is closed"}
     assert withdrawn.json()["status"] == "withdrawn"
 
 
@@ -318,7 +313,7 @@ def test_register_for_an_organisation_you_manage(client, session, people):
     refused = client.post(url, json={"organisation_id": other.id}, headers=ben_h)
     created = client.post(url, json={"organisation_id": own.id}, headers=ben_h)
 
-    assert _errors(refused) == {"organisation_id": "choose an organisation that you manage"}
+    assert errors_of(refused) == {"organisation_id": "choose an organisation that you manage"}
     assert created.json()["organisation"] == {
         "id": own.id,
         "name": "Volta Cells",
@@ -345,7 +340,7 @@ def test_availability(client, session, people):
 
     assert default["available_slot_ids"] is None
     assert chosen["available_slot_ids"] == [s1, s2]
-    assert _errors(unknown) == {"available_slot_ids": "not slots of this event: 999999"}
+    assert errors_of(unknown) == {"available_slot_ids": "not slots of this event: 999999"}
     assert everything["available_slot_ids"] is None
 
 
@@ -372,7 +367,7 @@ def test_items_crud_and_visibility_of_names(client, session, people):
     for_ben = client.get(url, headers=ben_h).json()
 
     assert created.status_code == 201
-    assert _errors(bad) == {"title": "this field is required"}
+    assert errors_of(bad) == {"title": "this field is required"}
     assert not_registered.status_code == 404
     assert edited.json()["kind"] == "expertise"
     assert by_cleo.status_code == 403

@@ -23,7 +23,7 @@ from clusteratlas.collaboration.models import (
     ParticipantStatus,
 )
 from collaboration.event_fixtures import add_meeting, add_participant, make_event, make_organisation
-from web.test_posts_pages import assert_no_inline_code, csrf_of, log_in
+from web.event_fixtures import assert_no_inline_code, csrf_of, log_in
 
 pytestmark = pytest.mark.integration
 

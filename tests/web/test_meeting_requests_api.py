@@ -10,9 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from clusteratlas.collaboration.models import (
-    EventItem,
     EventStatus,
-    ItemKind,
     Meeting,
     MeetingRequest,
     Notification,
@@ -22,20 +20,16 @@ from clusteratlas.collaboration.models import (
     utcnow,
 )
 from collaboration.event_fixtures import (
+    add_items,
     add_meeting,
     add_participant,
     add_request,
     make_event,
     make_organisation,
 )
+from web.event_fixtures import errors_of
 
 pytestmark = pytest.mark.integration
-
-
-def _errors(response):
-    assert response.status_code == 422, response.text
-    assert response.json()["detail"] == "invalid input"
-    return response.json()["errors"]
 
 
 @pytest.fixture
@@ -55,23 +49,12 @@ def world(session, create_user):
             session, event, users["dan"], name="Dan", status=ParticipantStatus.pending
         ),
     }
-    items = [
-        ("ana", "request", "Battery recycling partner", "recycle lithium battery cells"),
-        ("ben", "offer", "Battery recycling line", "we recycle lithium battery cells"),
-        ("cleo", "offer", "Coastal tours", "holidays by the sea"),
-    ]
-    for who, kind, title, body in items:
-        session.add(
-            EventItem(
-                event_id=event.id,
-                participant_id=people[who].id,
-                kind=ItemKind(kind),
-                title=title,
-                body=body,
-                keywords=[],
-            )
-        )
-    session.flush()
+    add_items(
+        session,
+        (people["ana"], "request", "Battery recycling partner", "recycle lithium battery cells"),
+        (people["ben"], "offer", "Battery recycling line", "we recycle lithium battery cells"),
+        (people["cleo"], "offer", "Coastal tours", "holidays by the sea"),
+    )
     return event, users, people
 
 
@@ -119,7 +102,7 @@ def test_browse_filters_and_sort(client, auth, world):
     assert names(organisation_type="company", sort="name") == ["Ana"]
     assert names(item_kind="request") == ["Ana"]
     assert names(sort="name", limit=1, offset=1) == ["Cleo"]
-    assert sorted(_errors(client.get(url, params={"country": "France"}, headers=headers))) == [
+    assert sorted(errors_of(client.get(url, params={"country": "France"}, headers=headers))) == [
         "country"
     ]
 
@@ -182,7 +165,7 @@ def test_send_request_refusals_name_the_field(client, auth, session, world):
     add_request(session, people["cleo"], people["ana"])
 
     def send(recipient_id, **extra):
-        return _errors(
+        return errors_of(
             client.post(url, json={"recipient_id": recipient_id, **extra}, headers=headers)
         )
 
@@ -193,7 +176,7 @@ def test_send_request_refusals_name_the_field(client, auth, session, world):
     }
     assert list(send(people["ben"].id, message="x" * 2001)) == ["message"]
     assert list(send(people["ben"].id, colour="red")) == ["colour"]
-    assert list(_errors(client.post(url, json={}, headers=headers))) == ["recipient_id"]
+    assert list(errors_of(client.post(url, json={}, headers=headers))) == ["recipient_id"]
     event.max_outstanding_requests = 1
     add_request(session, people["ana"], people["dan"])  # Dan was approved then, say
     assert send(people["ben"].id) == {
@@ -293,7 +276,7 @@ def test_accept_request(client, auth, session, world):
         select(Notification.subject).where(Notification.user_id == users["ana"].id)
     ).all() == ["Meeting accepted: Ben"]
     again = client.post(url, headers=auth(users["ben"]))
-    assert _errors(again) == {"status": "this request is accepted already"}
+    assert errors_of(again) == {"status": "this request is accepted already"}
 
 
 def test_decline_and_cancel_request(client, auth, session, world):
@@ -343,6 +326,6 @@ def test_cancel_meeting(client, auth, session, world):
     assert meeting.cancelled_at is not None
     mail = session.scalars(select(OutboxEmail).where(OutboxEmail.to == "ana@example.org")).one()
     assert mail.subject == "Meeting cancelled: Ben"
-    assert _errors(client.post(url, headers=auth(users["ana"]))) == {
+    assert errors_of(client.post(url, headers=auth(users["ana"]))) == {
         "status": "this meeting is cancelled already"
     }

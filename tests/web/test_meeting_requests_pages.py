@@ -7,14 +7,11 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
-from html.parser import HTMLParser
 
 import pytest
 from sqlalchemy import select
 
 from clusteratlas.collaboration.models import (
-    EventItem,
-    ItemKind,
     Meeting,
     MeetingRequest,
     Notification,
@@ -23,60 +20,22 @@ from clusteratlas.collaboration.models import (
     utcnow,
 )
 from collaboration.event_fixtures import (
+    add_items,
     add_meeting,
     add_participant,
     add_request,
     make_event,
     make_organisation,
 )
+from web.event_fixtures import assert_no_inline_code, csrf_of, log_in
 
 pytestmark = pytest.mark.integration
-
-PASSWORD = "correct horse battery"  # the password of the factory users (tests/collaboration)
-CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
-
-
-def csrf_of(html: str) -> str:
-    match = CSRF.search(html)
-    assert match is not None, "no CSRF field in the page"
-    return match.group(1)
-
-
-def log_in(client, user) -> None:
-    token = csrf_of(client.get("/login").text)
-    response = client.post(
-        "/login",
-        data={"csrf_token": token, "email": user.email, "password": PASSWORD},
-        follow_redirects=False,
-    )
-    assert response.status_code == 303, response.text
 
 
 def names_in(html: str) -> list[str]:
     return re.findall(
         r'<li class="card participant-card" id="participant-\d+">\s*<h2>([^<]+)', html
     )
-
-
-class _InlineCode(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__()
-        self.problems: list[str] = []
-
-    def handle_starttag(self, tag, attrs):
-        names = {name for name, _ in attrs}
-        if tag == "style":
-            self.problems.append("<style>")
-        if tag == "script" and "src" not in names:
-            self.problems.append("inline <script>")
-        self.problems += [f"{name}= on <{tag}>" for name in names if name == "style"]
-        self.problems += [f"{name}= on <{tag}>" for name in names if name.startswith("on")]
-
-
-def assert_no_inline_code(html: str) -> None:
-    parser = _InlineCode()
-    parser.feed(html)
-    assert parser.problems == []
 
 
 @pytest.fixture
@@ -95,23 +54,12 @@ def world(session, create_user):
             session, event, users["dan"], name="Dan", status=ParticipantStatus.pending
         ),
     }
-    items = [
-        ("ana", "request", "Battery recycling partner", "recycle lithium battery cells"),
-        ("ben", "offer", "Battery recycling line", "we recycle lithium battery cells"),
-        ("cleo", "offer", "Coastal tours", "holidays by the sea"),
-    ]
-    for who, kind, title, body in items:
-        session.add(
-            EventItem(
-                event_id=event.id,
-                participant_id=people[who].id,
-                kind=ItemKind(kind),
-                title=title,
-                body=body,
-                keywords=[],
-            )
-        )
-    session.flush()
+    add_items(
+        session,
+        (people["ana"], "request", "Battery recycling partner", "recycle lithium battery cells"),
+        (people["ben"], "offer", "Battery recycling line", "we recycle lithium battery cells"),
+        (people["cleo"], "offer", "Coastal tours", "holidays by the sea"),
+    )
     return event, users, people
 
 

@@ -10,13 +10,9 @@ from sqlalchemy import select
 
 from clusteratlas.collaboration.models import EventStatus, Meeting, Notification
 from collaboration.event_fixtures import add_meeting, add_participant, make_event
+from web.event_fixtures import errors_of
 
 pytestmark = pytest.mark.integration
-
-
-def _errors(response):
-    assert response.status_code == 422, response.text
-    return response.json()["errors"]
 
 
 @pytest.fixture
@@ -62,7 +58,7 @@ def test_run_read_publish_and_versions(client, auth, session, world):
     assert published.json()["version"]["note"] == "Welcome"
     assert sorted(published.json()["notified"]) == sorted(x.id for x in p.values())
     again = client.post(f"{base}/schedule/publish", headers=h)
-    assert _errors(again) == {"schedule": "nothing changed since version 1 was published"}
+    assert errors_of(again) == {"schedule": "nothing changed since version 1 was published"}
     versions = client.get(f"{base}/schedule/versions", headers=h).json()
     assert versions["count"] == 1
     assert versions["data"][0]["meetings"] == 3
@@ -81,15 +77,15 @@ def test_lock_unlock_and_move(client, auth, session, world):
     assert client.post(f"{base}/unlock", headers=h).json()["locked"] is False
 
     taken = client.post(f"{base}/move", json={"slot_id": slots[1].id, "table": 1}, headers=h)
-    assert _errors(taken) == {"slot_id": "Ben already meets Cleo at 09:30"}
+    assert errors_of(taken) == {"slot_id": "Ben already meets Cleo at 09:30"}
     table = client.post(f"{base}/move", json={"slot_id": slots[2].id, "table": 3}, headers=h)
-    assert _errors(table) == {"table": "choose a table from 1 to 2 (the slot at 10:00 has 2)"}
+    assert errors_of(table) == {"table": "choose a table from 1 to 2 (the slot at 10:00 has 2)"}
     other_event = make_event(session, olga, title="Other")
     foreign = client.post(
         f"{base}/move", json={"slot_id": other_event.slots[0].id, "table": 1}, headers=h
     )
-    assert _errors(foreign) == {"slot_id": "no slot with this id in this event"}
-    assert "slot_id" in _errors(client.post(f"{base}/move", json={}, headers=h))
+    assert errors_of(foreign) == {"slot_id": "no slot with this id in this event"}
+    assert "slot_id" in errors_of(client.post(f"{base}/move", json={}, headers=h))
 
     moved = client.post(f"{base}/move", json={"slot_id": slots[2].id, "table": 2}, headers=h)
     assert moved.status_code == 200, moved.text

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from clusteratlas.collaboration.models import Meeting, Notification, ScheduleVersion, User
 from clusteratlas.collaboration.schedules import publish_schedule
 from collaboration.event_fixtures import add_meeting, add_participant, make_event
-from web.test_posts_pages import assert_no_inline_code, csrf_of, log_in
+from web.event_fixtures import assert_no_inline_code, csrf_of, log_in
 
 pytestmark = pytest.mark.integration
 
