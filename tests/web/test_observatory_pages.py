@@ -194,6 +194,11 @@ def test_datasets_page_lists_the_loaded_dataset(obs):
     assert '<td class="num">90</td>' in html
     assert '<td class="num">19</td>' in html
     assert "panel.csv" in html
+    rows = read_csv(obs, "/observatory/datasets.csv")
+    assert [(r["name"], r["title"], r["first_year"], r["last_year"]) for r in rows] == [
+        ("demo", "Demo NUTS-2", "2015", "2022")
+    ]
+    assert rows[0]["regions"] == "90"
 
 
 def test_home_map_ranks_every_region_by_the_lq_of_the_cluster(obs, reference):
@@ -480,6 +485,9 @@ def test_compare_two_regions_side_by_side(obs, reference):
     assert [s["name"] for s in chart["series"]] == ["Stuttgart (DE11)", "Lombardia (ITC4)"]
     rows = read_csv(obs, f"{DATASET}/compare.csv?region=DE11&region=ITC4&year=2020")
     assert {(r["region"], r["cluster"]): float(r["lq"]) for r in rows} == pytest.approx(expected)
+    rows = read_csv(obs, f"{DATASET}/compare.csv?region=DE11&region=ITC4&year=2020&table=indices")
+    assert [r["region"] for r in rows] == ["DE11", "ITC4"]
+    assert [float(r["hoover"]) for r in rows] == [indices.at[c, "hoover"] for c in ("DE11", "ITC4")]
 
 
 @pytest.mark.parametrize(

@@ -789,6 +789,29 @@ def datasets_page(request: Request, user: PageUser) -> Response:
     return _page(request, user, "datasets.html", datasets=store.datasets(), span=_span)
 
 
+@router.get("/datasets.csv")
+def datasets_csv(request: Request) -> Response:
+    """The datasets as CSV (a dataset cannot be named so: names have no dot)."""
+    rows = [
+        {
+            "name": d.name,
+            "title": d.title,
+            "first_year": d.years[0] if d.years else None,
+            "last_year": d.years[-1] if d.years else None,
+            "regions": d.n_regions,
+            "clusters": d.n_clusters,
+            "region_levels": " ".join(d.region_levels),
+            "tables": " ".join(d.tables),
+            "source": d.source,
+            "loaded_at": d.loaded_at.isoformat(),
+        }
+        for d in _store(request).datasets()
+    ]
+    columns = ["name", "title", "first_year", "last_year", "regions", "clusters"]
+    columns += ["region_levels", "tables", "source", "loaded_at"]
+    return csv_response(pd.DataFrame(rows, columns=columns), "observatory-datasets")
+
+
 @router.get("/{dataset}/geometry.json")
 def geometry(
     request: Request,
@@ -1401,6 +1424,10 @@ def compare_page(
         "cluster_rows": rows,
         "charts": charts,
         "csv": f"/observatory/{ds.name}/compare.csv{_query(region=codes, year=year_)}",
+        "indices_csv": (
+            f"/observatory/{ds.name}/compare.csv"
+            + _query(region=codes, year=year_, table="indices")
+        ),
     }
     return _page(request, user, "compare.html", **context)
 
@@ -1411,13 +1438,19 @@ def compare_csv(
     dataset: DatasetName,
     region: RegionsQuery = [],  # noqa: B006 - FastAPI copies defaults
     year: YearQuery = None,
+    table: Annotated[str, Query(max_length=16)] = "clusters",
 ) -> Response:
-    """The compared regions' clusters (long: region, cluster, employment, LQ, stars) as CSV."""
+    """The compared regions as CSV: their clusters (``table=clusters``, long: region, cluster,
+    employment, LQ, stars) or their specialisation indices (``table=indices``)."""
     ds = _dataset(request, dataset)
     year_ = ds.year(year)
     codes = _compare_codes(ds, region[: MAX_COMPARE + 1])
     if len(codes) < 2:
         raise _bad("region", "choose two to five regions")
-    _, clusters, _ = _compare_frames(ds, codes, year_)
-    clusters.insert(0, "year", year_)
-    return csv_response(clusters, _safe_name(ds.name, "compare", *codes, str(year_)))
+    if table not in ("clusters", "indices"):
+        raise _bad("table", "choose clusters or indices")
+    indices, clusters, _ = _compare_frames(ds, codes, year_)
+    frame = clusters if table == "clusters" else indices
+    if "year" not in frame:
+        frame.insert(0, "year", year_)
+    return csv_response(frame, _safe_name(ds.name, "compare", table, *codes, str(year_)))
