@@ -495,6 +495,7 @@ def test_compare_two_regions_side_by_side(obs, reference):
     [
         ("", 200, "Choose two to five regions"),
         ("?region=DE11", 200, "Choose two to five regions"),
+        ("?region=DE11&region=lombardia", 200, 'data-region="ITC4" data-col="lq"'),
         ("?region=DE11&region=XX99", 400, "region: the dataset has no region XX99"),
         (
             "?" + "&".join(f"region={c}" for c in ["DE11", "DE21", "AT13", "FRK2", "PL21", "ES51"]),

@@ -1341,7 +1341,15 @@ RegionsQuery = Annotated[list[str], Query(max_length=64)]
 
 
 def _compare_codes(ds: Dataset, region: list[str]) -> list[str]:
-    codes = list(dict.fromkeys(c.strip() for c in region if c.strip()))
+    """The regions to compare: codes, or names that one region has (any case)."""
+    by_name: dict[str, list[str]] = {}
+    for code, name in ds.region_names.items():
+        by_name.setdefault(name.casefold(), []).append(code)
+    wanted = []
+    for value in (v.strip() for v in region if v.strip()):
+        named = by_name.get(value.casefold(), [])
+        wanted.append(named[0] if value not in ds.region_names and len(named) == 1 else value)
+    codes = list(dict.fromkeys(wanted))
     unknown = [c for c in codes if c not in ds.region_names]
     if unknown:
         raise _bad("region", f"the dataset has no region {', '.join(unknown[:5])}")
