@@ -22,9 +22,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from clusteratlas.collaboration.settings import Settings
-from clusteratlas.observatory import QUADRANTS, cluster_table, region_indices
+from clusteratlas.observatory import QUADRANTS, Panel, cluster_table, region_indices
 from clusteratlas.sources.store import ObservatoryStore
-from clusteratlas.sources.synthetic import demo_regions
+from clusteratlas.sources.synthetic import demo_panel_frame, demo_regions
 from clusteratlas.web.pages.observatory import LQ_BREAKS, _cluster_organisations
 from sources.store_reference import demo_inputs
 
@@ -610,3 +610,24 @@ def test_a_reloaded_dataset_is_shown_by_the_running_app(make_client, settings, t
     assert "First load" in before.text
     assert "Second load" in after.text
     assert "First load" not in after.text
+
+
+def test_a_dataset_of_one_year_has_no_dynamics_and_says_so(make_client, settings, tmp_path):
+    frame = demo_panel_frame(2024)
+    panel = Panel.from_frame(frame[frame["year"] == 2022])
+    ObservatoryStore(tmp_path).load_dataset("one", panel, demo_inputs()[1], title="One year")
+    client = make_client(settings.model_copy(update={"observatory_dir": tmp_path}))
+
+    html, _ = get_page(client, "/observatory/one")
+    region, page = get_page(client, "/observatory/one/regions/DE11")
+    get_page(client, "/observatory/one/clusters/energy")
+    growth = client.get("/observatory/one?indicator=growth_cagr")
+
+    assert 'value="growth_cagr"' not in html
+    assert growth.status_code == 400
+    assert "indicator: the dataset has no growth_cagr in its clusters table" in growth.text
+    assert "the dataset has a single year" in region
+    assert (
+        "bubble" not in page.json["obs-charts"] or not page.json["obs-charts"]["bubble"]["points"]
+    )
+    assert len(page.rows("clusters")) > 0

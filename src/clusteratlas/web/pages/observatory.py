@@ -269,8 +269,17 @@ class Dataset:
     def table(self, table: str, **kw: Any) -> pd.DataFrame:
         return self.store.table(self.name, table, **kw)
 
-    def has(self, table: str) -> bool:
-        return table in self.info.tables
+    def has(self, table: str, column: str | None = None) -> bool:
+        """Whether the dataset has the table (and the table the column: a dataset of one
+        year has no growth or LQ change)."""
+        if table not in self.info.tables:
+            return False
+        return column is None or column in self.store.columns(self.name, table)
+
+    @property
+    def indicators(self) -> dict[str, MapIndicator]:
+        """The map indicators this dataset has."""
+        return {k: i for k, i in MAP_INDICATORS.items() if self.has(i.table, i.column)}
 
 
 def _span(years: Sequence[int]) -> str:
@@ -876,7 +885,7 @@ def dataset_home(
         ds=ds,
         info=ds.info,
         indicator=ind,
-        indicators=MAP_INDICATORS,
+        indicators=ds.indicators,
         year=year_,
         cluster=cluster_,
         level=level_,
@@ -913,8 +922,8 @@ def _home_choices(
     if key not in MAP_INDICATORS:
         raise _bad("indicator", f"choose one of {', '.join(MAP_INDICATORS)}")
     ind = MAP_INDICATORS[key]
-    if ind.table not in ds.info.tables:
-        raise _bad("indicator", f"the dataset has no {ind.table} table")
+    if not ds.has(ind.table, ind.column):
+        raise _bad("indicator", f"the dataset has no {ind.column} in its {ind.table} table")
     cluster_ = cluster or _default_cluster(ds)
     if cluster_ not in ds.cluster_names:
         raise _bad("cluster", f"the dataset has no cluster “{cluster_}”")
