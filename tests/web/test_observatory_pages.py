@@ -25,7 +25,7 @@ from clusteratlas.collaboration.settings import Settings
 from clusteratlas.observatory import QUADRANTS, Panel, cluster_table, region_indices
 from clusteratlas.sources.store import ObservatoryStore
 from clusteratlas.sources.synthetic import demo_panel_frame, demo_regions
-from clusteratlas.web.pages.observatory import LQ_BREAKS, _cluster_organisations
+from clusteratlas.web.pages.observatory_data import LQ_BREAKS, cluster_organisations
 from sources.store_reference import demo_inputs
 
 pytestmark = pytest.mark.integration
@@ -450,12 +450,12 @@ def test_organisations_of_a_cluster_match_sector_prefixes(session, create_user, 
     create_org(manager, status="published", name="Software Cluster", nace=["J62"])
     create_org(manager, status="draft", name="Draft Electrical Cluster", nace=["C27"])
 
-    found = _cluster_organisations(session, ["27", "28"])
-    by_letter = _cluster_organisations(session, ["C27"])
+    found = cluster_organisations(session, ["27", "28"])
+    by_letter = cluster_organisations(session, ["C27"])
 
     assert [o.name for o in found] == [battery.name]
     assert [o.name for o in by_letter] == [battery.name]
-    assert _cluster_organisations(session, ["2_"]) == []  # LIKE wildcards are escaped
+    assert cluster_organisations(session, ["2_"]) == []  # LIKE wildcards are escaped
 
 
 # ---- compare --------------------------------------------------------------------------------
