@@ -138,6 +138,7 @@ def region_pdf(
 
     def table(headers: list[str], rows: list[list[str]], widths: Sequence[float]) -> None:
         pdf.set_font(family, "", 8.5)
+        pdf.set_fill_color(255, 255, 255)  # the bars' colour must not fill the cells
         aligns = ["LEFT" if i <= 1 else "RIGHT" for i in range(len(headers))]
         with pdf.table(
             col_widths=tuple(widths),
