@@ -79,7 +79,9 @@ system:
 	fi
 
 # The demo also migrates an SQLite file, seeds clearly-labelled DEMO organisations, posts and
-# users into it and serves the app until Ctrl+C (outgoing mail off). `make demo DEMO_SERVE=0`
+# users into it, loads two synthetic datasets into the observatory store beside it
+# (demo-output/observatory/: EU NUTS-2, whose map needs `clusteratlas fetch nuts-geometry`, and
+# US states with the bundled us-atlas shapes) and serves the app until Ctrl+C (outgoing mail off). `make demo DEMO_SERVE=0`
 # stops after seeding; DEMO_PORT picks the port. `make test` never runs this target.
 DEMO_PORT  ?= 8000
 DEMO_SERVE ?= 1
@@ -90,6 +92,13 @@ demo: system install
 	$(BIN)/clusteratlas demo --out demo-output
 	$(DEMO_ENV) $(BIN)/clusteratlas db upgrade
 	$(DEMO_ENV) $(BIN)/clusteratlas seed-demo
+	$(DEMO_ENV) $(BIN)/clusteratlas load demo-output/panel.csv \
+	  --definitions demo-output/definitions.csv --region-names demo-output/region-names.csv \
+	  --name eu-demo --title "EU NUTS-2 demo (synthetic)"
+	$(DEMO_ENV) $(BIN)/clusteratlas load demo-output/us-states-panel.csv \
+	  --definitions demo-output/definitions.csv --region-names demo-output/us-states-names.csv \
+	  --name us-states-demo --title "US states demo (synthetic)"
+	$(DEMO_ENV) $(BIN)/clusteratlas load-geometry --us-atlas states
 	@if [ "$(DEMO_SERVE)" = 1 ]; then \
 	  echo "serving the demo on http://127.0.0.1:$(DEMO_PORT)/ (log-ins above); Ctrl+C stops it"; \
 	  $(DEMO_ENV) $(BIN)/clusteratlas serve --port $(DEMO_PORT); \

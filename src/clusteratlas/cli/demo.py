@@ -23,13 +23,34 @@ from clusteratlas.sources import open_panel, read_definitions
 from clusteratlas.sources.classifications import known_names
 from clusteratlas.sources.synthetic import (
     DEMO_NOTICE,
+    US_STATES_NOTICE,
     demo_definitions,
     demo_panel_frame,
     demo_regions,
     industry_titles,
+    us_atlas_states,
+    us_states_panel_frame,
 )
 
 __all__ = ["run_demo"]
+
+
+def _write_us_states(out: Path, console: Console) -> dict[str, Path]:
+    """The inputs of the second demo dataset, at US state level (the web observatory's map
+    draws them with the bundled us-atlas shapes): panel and region names. Nothing without the
+    us-atlas file (``make static``)."""
+    from clusteratlas.cli.load import US_ATLAS_DIR
+
+    states_file = US_ATLAS_DIR / "states-10m.json"
+    if not states_file.exists():
+        console.print(f"note: no US states demo: {states_file} is missing", markup=False)
+        return {}
+    console.print(f"[bold yellow]{US_STATES_NOTICE}[/]", markup=True)
+    states = us_atlas_states(states_file)
+    files = {"us_panel": out / "us-states-panel.csv", "us_names": out / "us-states-names.csv"}
+    write_table(us_states_panel_frame(states), files["us_panel"])
+    write_table(states, files["us_names"])
+    return files
 
 
 def run_demo(
@@ -57,9 +78,12 @@ def run_demo(
         files["definitions"] = out / "definitions.csv"
         write_table(demo_panel_frame(seed), files["panel"])
         write_table(demo_definitions(), files["definitions"])
+        files["region_names"] = out / "region-names.csv"  # for `clusteratlas load --region-names`
+        write_table(demo_regions()[["region", "name"]], files["region_names"])
         panel = open_panel(files["panel"])
         definitions = read_definitions(files["definitions"])
         notice, region_names, titles = DEMO_NOTICE, demo_regions(), industry_titles()
+        files.update(_write_us_states(out, console))
     else:
         panel = open_panel(panel_path, source=source, **(source_options or {}))
         definitions = (

@@ -7,8 +7,10 @@ looks like the data analysts work with, but every number is generated.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from importlib import resources
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -24,6 +26,8 @@ __all__ = [
     "industry_titles",
     "random_panel",
     "random_panel_frame",
+    "us_atlas_states",
+    "us_states_panel_frame",
 ]
 
 DEMO_NOTICE = (
@@ -109,6 +113,81 @@ def demo_panel_frame(seed: int = 2024, years: range = range(2015, 2023)) -> pd.D
         frame.loc[conf, "flag"] = "c"
         frame.loc[conf, "employment"] = ""
         frames.append(frame)
+    return pd.concat(frames, ignore_index=True)
+
+
+US_STATES_NOTICE = (
+    "SYNTHETIC DATA: the US states demo panel is generated (seeded, deterministic); state codes "
+    "and names are real (FIPS, from us-atlas) but no number is an official statistic."
+)
+
+
+def us_atlas_states(path: str | Path, *, territories: bool = False) -> pd.DataFrame:
+    """The states of a us-atlas ``states-*.json`` TopoJSON file: ``region`` (two-digit FIPS)
+    and ``name``, sorted by code; the 50 states and DC, plus the five territories (FIPS ≥ 60)
+    when ``territories``."""
+    path = Path(path)
+    try:
+        topology = json.loads(path.read_text(encoding="utf-8"))
+        geometries = topology["objects"]["states"]["geometries"]
+        rows = [(str(g["id"]), str(g["properties"]["name"])) for g in geometries]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ValueError(f"{path}: not a us-atlas states file ({exc})") from exc
+    frame = pd.DataFrame(rows, columns=["region", "name"]).sort_values("region")
+    if not territories:
+        frame = frame[frame["region"].astype(int) < 60]
+    return frame.reset_index(drop=True)
+
+
+def us_states_panel_frame(
+    states: pd.DataFrame, seed: int = 2026, years: range = range(2015, 2023)
+) -> pd.DataFrame:
+    """A synthetic long table over US states (``states``: ``region``, as from
+    :func:`us_atlas_states`) and the demo's NACE divisions, for the demo's clusters
+    (:func:`demo_definitions`).
+
+    States differ in size (log-normal, about 140 million employees in all), each is
+    specialised in one to three clusters, and clusters grow or shrink at state-specific rates;
+    small cells are missing. Establishments and payroll follow employment (US-dollar wages).
+    No flags.
+    """
+    rng = np.random.default_rng(seed)
+    regions = states["region"].astype(str).to_numpy()
+    industries = industry_titles()["industry"].to_numpy()
+    defs = demo_definitions().set_index("industry")["cluster"]
+    cluster_of = np.array([defs.get(i, "") for i in industries])
+    clusters = np.array(sorted(defs.unique()))
+    n_r, n_i = len(regions), len(industries)
+    size = rng.lognormal(mean=14.0, sigma=1.0, size=n_r)
+    spec = np.ones((n_r, n_i))
+    for r in range(n_r):
+        for c in rng.choice(clusters, size=rng.integers(1, 4), replace=False):
+            spec[r, cluster_of == c] *= rng.uniform(1.8, 4.0)
+    shares0 = rng.dirichlet(np.full(n_i, 1.5))[None, :] * spec
+    shares0 *= rng.lognormal(0.0, 0.3, size=(n_r, n_i))
+    growth = rng.normal(0.012, 0.03, size=(n_r, n_i))
+    firm_size = rng.uniform(5, 80, size=n_i)
+    wage = rng.uniform(30, 110, size=n_i)[None, :] * rng.lognormal(0, 0.2, size=n_r)[:, None]
+    frames = []
+    for t, year in enumerate(years):
+        shares = shares0 * np.exp(growth * t)
+        shares /= shares.sum(axis=1, keepdims=True)
+        emp = np.round(size[:, None] * (1.0 + 0.015 * t) * shares)
+        emp[emp < 50] = 0
+        r, i = np.nonzero(emp)
+        e = emp[r, i]
+        frames.append(
+            pd.DataFrame(
+                {
+                    "year": year,
+                    "region": regions[r],
+                    "industry": industries[i],
+                    "employment": e.astype(np.int64),
+                    "establishments": np.maximum(1, np.round(e / firm_size[i])).astype(np.int64),
+                    "payroll": np.round(e * wage[r, i] * 1.025**t).astype(np.int64),
+                }
+            )
+        )
     return pd.concat(frames, ignore_index=True)
 
 
