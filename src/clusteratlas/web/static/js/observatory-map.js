@@ -54,6 +54,43 @@ function boundsOf(collection) {
   return bounds.isEmpty() ? null : bounds;
 }
 
+function eachPoint(coordinates, visit) {
+  if (typeof coordinates[0] === "number") {
+    visit(coordinates);
+  } else {
+    coordinates.forEach((c) => eachPoint(c, visit));
+  }
+}
+
+// Shapes across the antimeridian (Alaska's Aleutians, Pacific islands) would stretch the
+// bounds around the world and leave the regions a speck: when moving the eastern longitudes
+// 360° west makes the collection narrower, move them (the map then shows them side by side).
+function keepTogether(collection) {
+  let west = Infinity;
+  let east = -Infinity;
+  let shiftedWest = Infinity;
+  let shiftedEast = -Infinity;
+  const features = collection.features.filter((feature) => feature.geometry);
+  features.forEach((feature) => {
+    eachPoint(feature.geometry.coordinates, (p) => {
+      const shifted = p[0] > 0 ? p[0] - 360 : p[0];
+      west = Math.min(west, p[0]);
+      east = Math.max(east, p[0]);
+      shiftedWest = Math.min(shiftedWest, shifted);
+      shiftedEast = Math.max(shiftedEast, shifted);
+    });
+  });
+  if (shiftedEast - shiftedWest < east - west) {
+    features.forEach((feature) => {
+      eachPoint(feature.geometry.coordinates, (p) => {
+        if (p[0] > 0) {
+          p[0] -= 360;
+        }
+      });
+    });
+  }
+}
+
 function say(element, text) {
   element.textContent = "";
   const p = document.createElement("p");
@@ -89,6 +126,7 @@ async function start(element, data) {
     const code = feature.properties.code;
     feature.properties.cls = code in data.classes ? data.classes[code] : NO_VALUE;
   });
+  keepTogether(collection);
   const bounds = boundsOf(collection);
   if (bounds === null) {
     say(element, "None of the loaded shapes matches a region of this dataset.");
