@@ -33,6 +33,10 @@ __all__ = [
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
+#: connections an SQLite file engine keeps open (the web server runs 40 threads at most)
+SQLITE_POOL_SIZE = 40
+
+
 def normalise_url(url: str | URL) -> URL:
     """``url`` as a SQLAlchemy URL; plain ``postgresql://`` (or ``postgres://``) gets psycopg 3."""
     parsed = make_url(url)
@@ -44,9 +48,17 @@ def normalise_url(url: str | URL) -> URL:
 def make_engine(url: str | URL, **kwargs: Any) -> Engine:
     """An engine for ``url`` with the SQLite settings described in the module docstring."""
     parsed = normalise_url(url)
+    sqlite = parsed.get_backend_name() == "sqlite"
+    in_memory = sqlite and (
+        parsed.database in (None, "", ":memory:") or "mode=memory" in str(parsed)
+    )
+    if sqlite and not in_memory and "poolclass" not in kwargs:
+        # keep as many connections as the server runs threads: a connection opened for a
+        # burst and closed after it costs its PRAGMAs and starts with a cold page cache
+        kwargs.setdefault("pool_size", SQLITE_POOL_SIZE)
+        kwargs.setdefault("max_overflow", SQLITE_POOL_SIZE)
     engine = create_engine(parsed, **kwargs)
-    if parsed.get_backend_name() == "sqlite":
-        in_memory = parsed.database in (None, "", ":memory:") or "mode=memory" in str(parsed)
+    if sqlite:
 
         @event.listens_for(engine, "connect")
         def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
