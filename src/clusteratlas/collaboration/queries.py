@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, or_, select, true
+from sqlalchemy import ColumnElement, Select, case, func, or_, select, true
 from sqlalchemy.orm import Session, selectinload
 
 from clusteratlas.collaboration.models import (
@@ -183,17 +183,23 @@ def organisation_links(
     session: Session, *, organisation: Organisation, viewer: User | None
 ) -> Links:
     """The links of ``organisation`` in both directions, by the other organisation's name."""
-
-    def side(mine: Any, other: Any) -> list[Link]:
-        rows = session.execute(
-            select(OrganisationLink.kind, Organisation)
-            .join(Organisation, Organisation.id == other)
-            .where(mine == organisation.id, visible_to(viewer))
-            .order_by(OrganisationLink.kind, func.lower(Organisation.name), Organisation.id)
-        ).all()
-        return [Link(kind=kind, organisation=org) for kind, org in rows]
-
+    mine = organisation.id
+    other = case(
+        (OrganisationLink.source_id == mine, OrganisationLink.target_id),
+        else_=OrganisationLink.source_id,
+    )
+    rows = session.execute(
+        select(OrganisationLink.kind, OrganisationLink.source_id, Organisation)
+        .join(Organisation, Organisation.id == other)
+        .where(or_(OrganisationLink.source_id == mine, OrganisationLink.target_id == mine))
+        .where(visible_to(viewer))
+        .order_by(OrganisationLink.kind, func.lower(Organisation.name), Organisation.id)
+    ).all()
     return Links(
-        outgoing=side(OrganisationLink.source_id, OrganisationLink.target_id),
-        incoming=side(OrganisationLink.target_id, OrganisationLink.source_id),
+        outgoing=[
+            Link(kind=kind, organisation=org) for kind, source, org in rows if source == mine
+        ],
+        incoming=[
+            Link(kind=kind, organisation=org) for kind, source, org in rows if source != mine
+        ],
     )
