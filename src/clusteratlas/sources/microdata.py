@@ -1,0 +1,641 @@
+"""Region × industry × year panels from establishment microdata, on DuckDB or PySpark.
+
+Input files (Parquet or CSV) hold one row per establishment and year: ``year, region, industry,
+employees`` and optionally ``establishment_id, firm_id, payroll`` (other names through a column
+map). :func:`aggregate` builds **one ibis expression** (:func:`cells_expr`) and runs it on the
+engine asked for: DuckDB (embedded, bounded memory, spills to disk) or Spark (local mode or a
+cluster). The expression
+
+1. joins each row to the ancestor of its region and industry at the requested levels (small
+   ``code → ancestor`` mapping tables built from the hierarchies of :mod:`hierarchies`),
+2. sums employment (and payroll) and counts distinct establishments per cell and firm,
+3. sums the firms per cell, keeping the largest firm's employment for the dominance rule and a
+   count of invalid rows.
+
+Only the cells (a few hundred thousand rows at most) come back to Python, where
+:mod:`confidentiality` withholds the sensitive cells and their complements, and the long panel
+(``year, region, industry, employment, establishments[, payroll], flag``) is built.
+
+Without ``firm_id`` every establishment is its own firm; without ``establishment_id`` every row
+is one establishment.
+"""
+
+from __future__ import annotations
+
+import csv
+import glob
+import gzip
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from clusteratlas.sources.base import InputError
+from clusteratlas.sources.confidentiality import CONFIDENTIAL, suppress
+from clusteratlas.sources.hierarchies import hierarchy_for
+
+if TYPE_CHECKING:
+    import ibis.expr.types as ir
+
+__all__ = [
+    "ENGINES",
+    "OPTIONAL",
+    "REQUIRED",
+    "AggregateResult",
+    "aggregate",
+    "ancestor_map",
+    "cells_expr",
+    "connect",
+    "expand_inputs",
+    "parse_column_map",
+    "read_microdata",
+]
+
+REQUIRED = ("year", "region", "industry", "employees")
+OPTIONAL = ("establishment_id", "firm_id", "payroll")
+ENGINES = ("duckdb", "spark")
+CSV_SUFFIXES = (".csv", ".csv.gz", ".tsv", ".tsv.gz")
+PARQUET_SUFFIXES = (".parquet", ".pq")
+#: the measure whose region and industry totals are taken as published
+PUBLISHED = "employment"
+MAX_SHOWN = 10
+
+
+# ---------------------------------------------------------------------------- inputs
+
+
+def expand_inputs(patterns: Sequence[str | Path]) -> list[Path]:
+    """Files named by paths or glob patterns (``data/*.parquet``), sorted, each once."""
+    found: list[Path] = []
+    for pattern in map(str, patterns):
+        if glob.has_magic(pattern):
+            matches = [Path(m) for m in sorted(glob.glob(pattern, recursive=True))]
+            matches = [m for m in matches if m.is_file() and _kind(m) is not None]
+            if not matches:
+                raise InputError(
+                    pattern, message=f"{pattern}: no Parquet or CSV file matches this pattern"
+                )
+            found += matches
+        else:
+            path = Path(pattern)
+            if path.is_dir():
+                found += sorted(p for p in path.iterdir() if _kind(p) is not None)
+            elif not path.exists():
+                raise InputError(path, message=f"{path}: no such file")
+            else:
+                found.append(path)
+    unique = list(dict.fromkeys(found))
+    if not unique:
+        raise InputError(", ".join(map(str, patterns)), message="no input files")
+    for path in unique:
+        if _kind(path) is None:
+            raise InputError(
+                path, message=f"{path}: unknown file type (use .parquet, .csv or .tsv)"
+            )
+    return unique
+
+
+def parse_column_map(text: str | Mapping[str, str] | None) -> dict[str, str]:
+    """``year=yr,region=nuts3`` → ``{"year": "yr", "region": "nuts3"}`` (our name = theirs)."""
+    if text is None:
+        return {}
+    pairs = text.items() if isinstance(text, Mapping) else _pairs(text)
+    mapping: dict[str, str] = {}
+    for ours, theirs in pairs:
+        ours, theirs = ours.strip().lower(), theirs.strip().lower()
+        if ours not in REQUIRED + OPTIONAL:
+            raise ValueError(
+                f"--column-map: {ours!r} is not a microdata column; expected one of "
+                f"{', '.join(REQUIRED + OPTIONAL)}"
+            )
+        if not theirs:
+            raise ValueError(f"--column-map: no column given for {ours!r}")
+        mapping[ours] = theirs
+    return mapping
+
+
+def _pairs(text: str) -> Iterator[tuple[str, str]]:
+    for item in filter(None, (p.strip() for p in text.split(","))):
+        ours, sep, theirs = item.partition("=")
+        if not sep:
+            raise ValueError(f"--column-map: {item!r} is not NAME=COLUMN")
+        yield ours, theirs
+
+
+def _kind(path: Path) -> str | None:
+    name = path.name.lower()
+    if name.endswith(PARQUET_SUFFIXES):
+        return "parquet"
+    if name.endswith(CSV_SUFFIXES):
+        return "csv"
+    return None
+
+
+def _file_columns(path: Path) -> list[str]:
+    """Column names of a file (lower-cased), read from its header or Parquet schema only."""
+    try:
+        if _kind(path) == "parquet":
+            import pyarrow.parquet as pq
+
+            names = pq.read_schema(path).names
+        else:
+            opener = gzip.open if path.name.lower().endswith(".gz") else open
+            sep = "\t" if ".tsv" in path.name.lower() else ","
+            with opener(path, "rt", encoding="utf-8-sig", newline="") as f:
+                names = next(csv.reader(f, delimiter=sep), [])
+    except (OSError, ValueError) as exc:
+        raise InputError(path, message=f"{path}: cannot be read: {exc}") from None
+    return [n.strip().lower() for n in names]
+
+
+def _columns_of(paths: Sequence[Path], column_map: Mapping[str, str]) -> dict[Path, dict[str, str]]:
+    """For each file, ``{our name: its column}``; every file must have the required columns,
+    and the optional ones in all files or in none."""
+    found: dict[Path, dict[str, str]] = {}
+    for path in paths:
+        names = _file_columns(path)
+        original = {n: n for n in names}
+        missing = [
+            f"{ours!r}" + (f" (mapped to {column_map[ours]!r})" if ours in column_map else "")
+            for ours in REQUIRED
+            if column_map.get(ours, ours) not in original
+        ]
+        if missing:
+            raise InputError(
+                path,
+                message=(
+                    f"{path}: missing column {', '.join(missing)} (found: "
+                    f"{', '.join(names) or 'none'}); name other columns with --column-map, "
+                    "e.g. region=nuts3"
+                ),
+            )
+        found[path] = {
+            ours: column_map.get(ours, ours)
+            for ours in REQUIRED + OPTIONAL
+            if column_map.get(ours, ours) in original
+        }
+    first = paths[0]
+    for path in paths[1:]:
+        differ = set(found[path]) ^ set(found[first])
+        if differ:
+            raise InputError(
+                path,
+                message=(
+                    f"{path}: has {', '.join(sorted(set(found[path]) - set(found[first]))) or '-'}"
+                    f" and lacks {', '.join(sorted(set(found[first]) - set(found[path]))) or '-'}"
+                    f" compared with {first}; optional columns must be in every file or in none"
+                ),
+            )
+    return found
+
+
+# ---------------------------------------------------------------------------- engines
+
+
+@contextmanager
+def connect(
+    engine: str = "duckdb",
+    *,
+    memory_limit: str | None = None,
+    temp_directory: str | Path | None = None,
+    threads: int | None = None,
+    spark_master: str | None = None,
+    spark_session: Any = None,
+    spark_config: Mapping[str, str] | None = None,
+) -> Iterator[Any]:
+    """An ibis backend for ``engine``, closed (and its spill folder removed) afterwards.
+
+    DuckDB runs in memory with ``memory_limit`` (e.g. ``2GB``) and spills to ``temp_directory``
+    (by default a fresh temporary folder). Spark uses ``spark_session`` if given, else starts
+    one on ``spark_master`` (default ``local[*]``, bound to 127.0.0.1) and stops it afterwards.
+    """
+    if engine not in ENGINES:
+        raise ValueError(f"unknown engine {engine!r}; expected one of {', '.join(ENGINES)}")
+    try:
+        import ibis
+    except ImportError:  # pragma: no cover - depends on the installation
+        raise ValueError(
+            "aggregating microdata needs ibis: pip install 'clusteratlas[microdata]'"
+        ) from None
+    if engine == "duckdb":
+        own_tmp = temp_directory is None
+        tmp = (
+            Path(tempfile.mkdtemp(prefix="clusteratlas-spill-"))
+            if own_tmp
+            else Path(temp_directory)
+        )
+        tmp.mkdir(parents=True, exist_ok=True)
+        config: dict[str, Any] = {"temp_directory": str(tmp), "preserve_insertion_order": False}
+        if memory_limit:
+            config["memory_limit"] = memory_limit
+        if threads:
+            config["threads"] = threads
+        con = ibis.duckdb.connect(**config)
+        try:
+            yield con
+        finally:
+            con.disconnect()
+            if own_tmp:
+                shutil.rmtree(tmp, ignore_errors=True)
+        return
+    session, own = spark_session, spark_session is None
+    if own:
+        session = start_spark(spark_master or "local[*]", config=spark_config)
+    try:
+        yield ibis.pyspark.connect(session)
+    finally:
+        if own:
+            session.stop()
+
+
+def start_spark(master: str = "local[*]", *, config: Mapping[str, str] | None = None) -> Any:
+    """A Spark session on ``master``; local masters bind to 127.0.0.1. Needs Java 17."""
+    if not (os.environ.get("JAVA_HOME") or shutil.which("java")):
+        raise ValueError(
+            "the spark engine needs Java 17: install it (Debian: openjdk-17-jre-headless) or set "
+            "JAVA_HOME; or use --engine duckdb"
+        )
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError:  # pragma: no cover - depends on the installation
+        raise ValueError(
+            "the spark engine needs pyspark: pip install 'clusteratlas[microdata]'"
+        ) from None
+    if master.startswith("local"):
+        os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    builder = (
+        SparkSession.builder.master(master)
+        .appName("clusteratlas-aggregate")
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.sql.session.timeZone", "UTC")
+    )
+    if master.startswith("local"):
+        builder = builder.config("spark.driver.host", "127.0.0.1")
+    for key, value in (config or {}).items():
+        builder = builder.config(key, value)
+    session = builder.getOrCreate()
+    session.sparkContext.setLogLevel("ERROR")
+    return session
+
+
+# ---------------------------------------------------------------------------- expression
+
+
+def read_microdata(
+    con: Any,
+    paths: Sequence[Path],
+    columns: Mapping[Path, Mapping[str, str]],
+    *,
+    raw: bool = False,
+) -> ir.Table:
+    """One table over all files with our column names and types: ``year`` int64, codes and
+    ids as text, ``employees`` and ``payroll`` float64 (values that are not numbers become
+    null and are counted as invalid), plus ``_file``. With ``raw=True`` the text of each
+    column before conversion is kept as ``_raw_<name>`` (for error messages)."""
+    import ibis
+
+    spark = con.name == "pyspark"
+    selections = []
+    for path in paths:
+        text = _kind(path) == "csv"
+        if not text:
+            t = con.read_parquet(str(path))
+        else:
+            sep = "\t" if ".tsv" in path.name.lower() else ","
+            options: dict[str, Any] = (
+                {"inferSchema": False, "sep": sep}
+                if spark
+                else {"all_varchar": True, "delim": sep, "header": True}
+            )
+            t = con.read_csv(str(path), **options)
+        lower = {c.lower().strip(): c for c in t.columns}
+        cols = {ours: t[lower[theirs]] for ours, theirs in columns[path].items()}
+        out: dict[str, Any] = {
+            "year": _number(cols["year"], "int64"),
+            "region": _text(cols["region"], strip=text),
+            "industry": _text(cols["industry"], strip=text),
+            "employees": _number(cols["employees"], "float64"),
+        }
+        for name in ("establishment_id", "firm_id"):
+            if name in cols:  # ids keep their type (integers group faster than text)
+                out[name] = _text(cols[name], strip=True) if text else cols[name]
+        if "payroll" in cols:
+            out["payroll"] = _number(cols["payroll"], "float64")
+        out["_file"] = ibis.literal(str(path))
+        if raw:
+            for name, column in cols.items():
+                out[f"_raw_{name}"] = column.cast("string")
+        selections.append((t, out))
+    for name in ("establishment_id", "firm_id"):
+        types = {str(out[name].type().copy(nullable=True)) for _, out in selections if name in out}
+        if len(types) > 1:  # e.g. integers in one file, text in another: compare as text
+            for _, out in selections:
+                out[name] = _text(out[name], strip=False)
+    parts = [t.select(**out) for t, out in selections]
+    return parts[0] if len(parts) == 1 else ibis.union(*parts)
+
+
+def _text(column: Any, *, strip: bool) -> Any:
+    """Codes and ids as text; text read from CSV loses surrounding spaces."""
+    if column.type().is_string():
+        return column.strip() if strip else column
+    return column.cast("string")
+
+
+def _number(column: Any, to: str) -> Any:
+    if column.type().is_numeric():
+        return column.cast(to)
+    return column.cast("string").strip().try_cast(to)
+
+
+def cells_expr(
+    table: ir.Table,
+    *,
+    region_map: pd.DataFrame | None = None,
+    industry_map: pd.DataFrame | None = None,
+) -> ir.Table:
+    """The aggregation: one ibis expression, whatever the engine.
+
+    ``region_map``/``industry_map`` are ``code, ancestor`` frames (see :func:`ancestor_map`);
+    without one the codes are kept. Returns one row per ``year, region, industry`` with
+    ``employment, establishments[, payroll], top_firm_employment, rows, invalid`` (rows with an
+    empty key, an employee count or payroll that is not a number, or a negative one).
+    """
+    import ibis
+
+    t = table
+    for key, mapping in (("region", region_map), ("industry", industry_map)):
+        if mapping is None:
+            continue
+        m = ibis.memtable(
+            pd.DataFrame(
+                {f"_{key}_code": mapping["code"].astype(str), f"_{key}_up": mapping["ancestor"]}
+            )
+        )
+        t = t.left_join(m, t[key] == m[f"_{key}_code"])
+        t = t.mutate(**{key: t[f"_{key}_up"].coalesce(t[key])}).drop(f"_{key}_code", f"_{key}_up")
+    has_payroll = "payroll" in t.columns
+    bad = (
+        t.year.isnull()
+        | t.region.isnull()
+        | (t.region == "")
+        | t.industry.isnull()
+        | (t.industry == "")
+        | t.employees.isnull()
+        | (t.employees < 0)
+    )
+    if has_payroll:
+        bad = bad | (t.payroll < 0)
+    t = t.mutate(_bad=bad.ifelse(1, 0))
+    keys = ["year", "region", "industry"]
+    # the unit of the dominance rule: the firm, or the establishment when the firm is unknown
+    units: dict[str, Any] = {}
+    if "firm_id" in t.columns:
+        units["_firm"] = t.firm_id
+        if "establishment_id" in t.columns:
+            units["_alone"] = t.firm_id.isnull().ifelse(
+                t.establishment_id, ibis.null(t.establishment_id.type())
+            )
+    elif "establishment_id" in t.columns:
+        units["_firm"] = t.establishment_id
+    if not units:  # each row is an establishment and its own firm
+        aggs: dict[str, Any] = {
+            "employment": t.employees.sum(),
+            "establishments": t.count(),
+        }
+        if has_payroll:
+            aggs["payroll"] = t.payroll.sum()
+        aggs |= {
+            "top_firm_employment": t.employees.max(),
+            "rows": t.count(),
+            "invalid": t._bad.sum(),
+        }
+        return t.group_by(keys).aggregate(**aggs)
+    t = t.mutate(**units)
+    firms_aggs: dict[str, Any] = {
+        "_employment": t.employees.sum(),
+        "_establishments": (
+            t.establishment_id.nunique() if "establishment_id" in t.columns else t.count()
+        ),
+        "_rows": t.count(),
+        "_invalid": t._bad.sum(),
+    }
+    if has_payroll:
+        firms_aggs["_payroll"] = t.payroll.sum()
+    firms = t.group_by([*keys, *units]).aggregate(**firms_aggs)
+    aggs = {
+        "employment": firms._employment.sum(),
+        "establishments": firms._establishments.sum(),
+    }
+    if has_payroll:
+        aggs["payroll"] = firms._payroll.sum()
+    aggs |= {
+        "top_firm_employment": firms._employment.max(),
+        "rows": firms._rows.sum(),
+        "invalid": firms._invalid.sum(),
+    }
+    return firms.group_by(keys).aggregate(**aggs)
+
+
+def ancestor_map(
+    codes: pd.DataFrame,
+    *,
+    dimension: str,
+    level: int,
+    scheme: str | None,
+) -> pd.DataFrame:
+    """``code, ancestor`` for every code of ``codes`` (columns ``code, file``: where each was
+    first seen) at ``level`` of the hierarchy ``scheme`` (``nuts``, ``nace``, ``naics`` or a
+    code list file; industries default to naics for numeric codes, else nace).
+
+    Raises :class:`~clusteratlas.sources.base.InputError` naming the codes that have no
+    ancestor at that level, and a file each comes from; nothing is dropped silently.
+    """
+    values = [str(c) for c in codes["code"]]
+    if scheme is None:
+        scheme = (
+            "nuts"
+            if dimension == "region"
+            else ("naics" if all(c.isdigit() for c in values) else "nace")
+        )
+    hierarchy = hierarchy_for(scheme, values)
+    ancestors = {c: hierarchy.ancestor(c, level) for c in values}
+    unknown = codes[[ancestors[c] is None for c in values]]
+    if len(unknown):
+        shown = "; ".join(
+            f"{row.code!r} ({row.file})" for row in unknown.head(MAX_SHOWN).itertuples()
+        )
+        more = f" and {len(unknown) - MAX_SHOWN} more" if len(unknown) > MAX_SHOWN else ""
+        raise InputError(
+            str(unknown["file"].iloc[0]),
+            message=(
+                f"{len(unknown)} {dimension} codes are not in the {hierarchy.name} hierarchy "
+                f"or have no ancestor at level {level} (column {dimension!r}): {shown}{more}"
+            ),
+        )
+    return pd.DataFrame({"code": values, "ancestor": [ancestors[c] for c in values]})
+
+
+# ---------------------------------------------------------------------------- the whole job
+
+
+@dataclass(frozen=True)
+class AggregateResult:
+    """The output panel (long frame, withheld values empty) and what was done to get it."""
+
+    panel: pd.DataFrame
+    rows: int
+    cells: int
+    primary: int
+    complementary: int
+    #: primary cells the margins reveal whatever is withheld (see confidentiality)
+    unprotected: pd.DataFrame = field(repr=False)
+    engine: str = "duckdb"
+
+    def describe(self) -> str:
+        text = (
+            f"{self.rows:,} rows → {self.cells:,} cells; withheld {self.primary:,} sensitive "
+            f"and {self.complementary:,} complementary cells"
+        )
+        if len(self.unprotected):
+            text += (
+                f"; {len(self.unprotected):,} sensitive cells are revealed by the region or "
+                "industry totals whatever is withheld (e.g. the only cell of a region): "
+                + ", ".join(
+                    f"{r.year} {r.region} {r.industry}"
+                    for r in self.unprotected.head(MAX_SHOWN).itertuples()
+                )
+            )
+        return text
+
+
+def aggregate(
+    inputs: Sequence[str | Path],
+    *,
+    engine: str = "duckdb",
+    column_map: str | Mapping[str, str] | None = None,
+    region_level: int | None = None,
+    region_codes: str = "nuts",
+    industry_level: int | None = None,
+    industry_codes: str | None = None,
+    min_establishments: int = 0,
+    dominance_share: float | None = None,
+    memory_limit: str | None = None,
+    temp_directory: str | Path | None = None,
+    threads: int | None = None,
+    spark_master: str | None = None,
+    spark_session: Any = None,
+) -> AggregateResult:
+    """Read microdata files, aggregate them on ``engine`` and apply confidentiality rules.
+
+    Returns the long panel (``year, region, industry, employment, establishments[, payroll],
+    flag``) that :func:`~clusteratlas.sources.open_panel` reads: withheld cells have the flag
+    ``confidential`` and empty values.
+    """
+    paths = expand_inputs(inputs)
+    columns = _columns_of(paths, parse_column_map(column_map))
+    if min_establishments < 0:
+        raise ValueError(f"--min-establishments must be ≥ 0, got {min_establishments}")
+    with connect(
+        engine,
+        memory_limit=memory_limit,
+        temp_directory=temp_directory,
+        threads=threads,
+        spark_master=spark_master,
+        spark_session=spark_session,
+    ) as con:
+        table = read_microdata(con, paths, columns)
+        maps: dict[str, pd.DataFrame | None] = {"region": None, "industry": None}
+        for key, level, scheme in (
+            ("region", region_level, region_codes),
+            ("industry", industry_level, industry_codes),
+        ):
+            if level is None:
+                continue
+            seen = (
+                table.filter(table[key].notnull()).group_by(key).aggregate(file=table._file.min())
+            )
+            codes = con.execute(seen).rename(columns={key: "code"})
+            maps[key] = ancestor_map(codes, dimension=key, level=level, scheme=scheme)
+        cells = con.execute(
+            cells_expr(table, region_map=maps["region"], industry_map=maps["industry"])
+        )
+        if int(cells["invalid"].sum()):
+            raise _invalid_rows(con, paths, columns, int(cells["invalid"].sum()))
+    cells = cells.sort_values(["year", "region", "industry"], kind="stable", ignore_index=True)
+    cells["year"] = cells["year"].astype(np.int64)
+    return _publish(
+        cells,
+        engine=engine,
+        min_establishments=min_establishments,
+        dominance_share=dominance_share,
+    )
+
+
+def _publish(
+    cells: pd.DataFrame,
+    *,
+    engine: str,
+    min_establishments: int,
+    dominance_share: float | None,
+) -> AggregateResult:
+    result = suppress(cells, min_establishments=min_establishments, dominance_share=dominance_share)
+    measures = [m for m in ("employment", "establishments", "payroll") if m in cells]
+    panel = cells[["year", "region", "industry", *measures]].copy()
+    for m in measures:
+        panel[m] = panel[m].astype(np.float64)
+        panel.loc[result.withheld, m] = np.nan
+    panel["flag"] = np.where(result.withheld, CONFIDENTIAL, "")
+    return AggregateResult(
+        panel=panel,
+        rows=int(cells["rows"].sum()),
+        cells=len(cells),
+        primary=result.primary,
+        complementary=result.complementary,
+        unprotected=cells.iloc[result.unprotected][["year", "region", "industry"]],
+        engine=engine,
+    )
+
+
+def _invalid_rows(
+    con: Any, paths: Sequence[Path], columns: Mapping[Path, Mapping[str, str]], total: int
+) -> InputError:
+    """Where the invalid rows are: file, column, how many and an example value (error path)."""
+    t = read_microdata(con, paths, columns, raw=True)
+    checks = [
+        ("year", t.year.isnull(), "empty or not a whole number"),
+        ("region", t.region.isnull() | (t.region == ""), "empty code"),
+        ("industry", t.industry.isnull() | (t.industry == ""), "empty code"),
+        ("employees", t.employees.isnull(), "empty or not a number"),
+        ("employees", t.employees < 0, "negative value"),
+    ]
+    if "payroll" in t.columns:
+        checks.append(("payroll", t.payroll < 0, "negative value"))
+    lines = []
+    for name, condition, what in checks:
+        hits = t.filter(condition)
+        found = con.execute(
+            hits.group_by("_file")
+            .aggregate(n=hits.count(), example=hits[f"_raw_{name}"].min())
+            .order_by("_file")
+        ).rename(columns={"_file": "file"})
+        for row in found.itertuples():
+            theirs = columns[Path(row.file)][name]
+            label = f"{theirs!r}" + (f" (our {name!r})" if theirs != name else "")
+            example = "empty" if row.example is None or pd.isna(row.example) else repr(row.example)
+            plural = "" if row.n == 1 else "s"
+            lines.append(
+                f"{row.file}, column {label}: {row.n:,} row{plural} {what} (e.g. {example})"
+            )
+    first = lines[0].split(",")[0] if lines else str(paths[0])
+    return InputError(
+        first, message=f"{total:,} invalid rows, nothing written:\n" + "\n".join(lines)
+    )
