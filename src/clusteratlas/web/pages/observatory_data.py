@@ -15,7 +15,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any
 from urllib.parse import urlencode
 
@@ -387,8 +387,8 @@ class Table:
     csv: str
     note: str = ""
 
-    @property
-    def rows(self) -> list[dict[str, Any]]:
+    @cached_property
+    def rows(self) -> list[dict[str, Any]]:  # once: templates ask for it more than once
         return self.frame.to_dict("records")
 
 
@@ -451,8 +451,9 @@ CLUSTER_ROW_COLUMNS = (
 
 def region_clusters(ds: Dataset, code: str, year: int) -> pd.DataFrame:
     """The region's clusters in ``year``, ranked: most stars first, then by LQ."""
-    frame = ds.table("clusters", year=year, region=code)
-    frame = frame[[c for c in CLUSTER_ROW_COLUMNS if c in frame.columns]].copy()
+    have = ds.store.columns(ds.name, "clusters")
+    columns = [c for c in CLUSTER_ROW_COLUMNS if c in have]  # reading fewer columns is faster
+    frame = ds.table("clusters", year=year, region=code, columns=columns)
     for name in ("cluster", "cluster_name", "type", "quadrant"):
         if name in frame.columns:
             frame[name] = frame[name].astype("string")
@@ -495,9 +496,11 @@ def optional_table(ds: Dataset, table: str, code: str) -> pd.DataFrame | None:
 
 def cluster_regions(ds: Dataset, code: str, year: int) -> pd.DataFrame:
     """Every region with the cluster in ``year``, largest employment first."""
-    frame = ds.table("clusters", year=year, cluster=code)
     keep = ["region", "employment", "lq", "stars", "region_share", "growth_cagr", "wage"]
-    frame = frame[[c for c in keep if c in frame.columns]].copy()
+    have = ds.store.columns(ds.name, "clusters")
+    # only these columns: a cluster's rows are spread over the whole year, and DuckDB reads
+    # every column asked for across it
+    frame = ds.table("clusters", year=year, cluster=code, columns=[c for c in keep if c in have])
     frame["region"] = frame["region"].astype(str)
     frame.insert(1, "name", frame["region"].map(ds.region_names))
     frame = frame.sort_values(["employment", "region"], ascending=[False, True])
@@ -510,16 +513,30 @@ def cluster_trends(ds: Dataset, code: str) -> pd.DataFrame:
 
     Only regions of the most common level are summed, so that a panel holding both states and
     counties (or an aggregate) is not counted twice."""
-    single = ds.regions["level"].nunique() <= 1
-    columns = ["year", "employment", "payroll"] + ([] if single else ["region"])
-    frame = ds.table("clusters", cluster=code, columns=columns)
+    totals = _cluster_totals(ds.store, ds.name, ds.version, map_level(ds, None))
+    out = totals[totals["cluster"] == code]
+    return out[["year", "employment", "payroll", "wage", "regions"]].reset_index(drop=True)
+
+
+@lru_cache(maxsize=8)
+def _cluster_totals(
+    store: ObservatoryStore, name: str, version: tuple[int, int, int], level: str
+) -> pd.DataFrame:
+    """cluster, year, employment, payroll, wage, regions of every cluster, summed over the
+    regions of ``level`` (all regions when the dataset has one level); computed in one pass
+    and cached per dataset version (a cluster's rows are spread over the whole table)."""
+    regions = store.regions(name)
+    single = regions["level"].nunique() <= 1
+    columns = ["year", "cluster", "employment", "payroll"] + ([] if single else ["region"])
+    frame = store.table(name, "clusters", columns=columns)
     if not single:
-        level = map_level(ds, None)
-        codes = ds.regions.loc[ds.regions["level"].astype(str) == level, "code"]
+        codes = regions.loc[regions["level"].astype(str) == level, "code"].astype(str)
         frame = frame[frame["region"].astype(str).isin(codes)]
     payroll = pd.to_numeric(frame["payroll"], errors="coerce")
-    frame = frame.assign(payroll=payroll, unpaid=payroll.isna())
-    out = frame.groupby("year", sort=True).agg(
+    frame = frame.assign(
+        cluster=frame["cluster"].astype(str), payroll=payroll, unpaid=payroll.isna()
+    )
+    out = frame.groupby(["cluster", "year"], sort=True).agg(
         employment=("employment", "sum"),
         payroll=("payroll", "sum"),
         unpaid=("unpaid", "any"),
@@ -528,7 +545,7 @@ def cluster_trends(ds: Dataset, code: str) -> pd.DataFrame:
     out["payroll"] = out["payroll"].where(~out.pop("unpaid"))
     with np.errstate(invalid="ignore", divide="ignore"):
         out["wage"] = out["payroll"] / out["employment"].where(out["employment"] > 0)
-    return out.reset_index()[["year", "employment", "payroll", "wage", "regions"]]
+    return out.reset_index()
 
 
 @lru_cache(maxsize=32)

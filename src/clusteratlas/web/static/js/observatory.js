@@ -132,7 +132,7 @@
       animation: false,
       tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
       legend: { bottom: 0, show: chart.series.length > 1 },
-      grid: { left: 10, right: 40, top: 10, bottom: chart.series.length > 1 ? 40 : 30, containLabel: true },
+      grid: { left: 10, right: 40, top: 24, bottom: chart.series.length > 1 ? 40 : 30, containLabel: true },
       xAxis: { type: "value", name: chart.y_label, nameLocation: "middle", nameGap: 22 },
       yAxis: { type: "category", data: chart.categories, inverse: true, axisLabel: { width: 180, overflow: "truncate" } },
       series: chart.series.map(function (s, i) {
