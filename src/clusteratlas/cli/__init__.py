@@ -722,3 +722,4 @@ from clusteratlas.cli.load import datasets, load, load_geometry  # noqa: E402 - 
 app.command()(load)
 app.command("load-geometry")(load_geometry)
 app.command()(datasets)
+import clusteratlas.cli.aggregate  # noqa: E402, F401 - registers `aggregate` on `app`

@@ -564,6 +564,7 @@ def aggregate(
                 table.filter(table[key].notnull()).group_by(key).aggregate(file=table._file.min())
             )
             codes = con.execute(seen).rename(columns={key: "code"})
+            codes = codes.sort_values("code", ignore_index=True)
             maps[key] = ancestor_map(codes, dimension=key, level=level, scheme=scheme)
         cells = con.execute(
             cells_expr(table, region_map=maps["region"], industry_map=maps["industry"])
