@@ -4,11 +4,12 @@ time limit; nothing personal stored."""
 from __future__ import annotations
 
 import asyncio
-import time
+from types import SimpleNamespace
 
 import pytest
 
 from clusteratlas.collaboration import organisations as verbs
+from clusteratlas.web import cache as web_cache
 from clusteratlas.web.cache import PageCacheMiddleware, data_version
 
 pytestmark = pytest.mark.integration
@@ -126,12 +127,16 @@ def _get(middleware, path):
     return sent[-1]["body"], dict(sent[0]["headers"]).get(b"x-cache")
 
 
-def test_entries_expire_after_the_time_limit():
+def test_entries_expire_after_the_time_limit(monkeypatch):
+    # the cache's clock is set by the test (a real one made this test fail on a loaded machine,
+    # where two requests could be more than the time limit apart)
+    now = [1000.0]
+    monkeypatch.setattr(web_cache, "time", SimpleNamespace(monotonic=lambda: now[0]))
     calls = []
-    cache = PageCacheMiddleware(_counting_app(calls), ttl=0.05)
+    cache = PageCacheMiddleware(_counting_app(calls), ttl=30)
 
     first, second = _get(cache, "/posts"), _get(cache, "/posts")
-    time.sleep(0.1)
+    now[0] += 30.5
     third = _get(cache, "/posts")
 
     assert [first, second, third] == [(b"n=1", b"miss"), (b"n=1", b"hit"), (b"n=2", b"miss")]
