@@ -133,6 +133,25 @@ def test_filters_select_the_same_rows_as_pandas(loaded, reference):
     assert n == int(mask.sum()) == 3
 
 
+def test_a_cluster_without_a_region_is_read_from_the_copy_in_cluster_order(loaded, reference):
+    """The same rows, in the observatory's order, as the table itself gives."""
+    ref = reference["clusters"]
+    mask = ref["cluster"].isin(["digital", "agrifood"])
+
+    stored = loaded.table("demo", "clusters", cluster=["digital", "agrifood"])
+    last = loaded.table(
+        "demo", "clusters", cluster="digital", year=2022, order_by="lq", descending=True, limit=5
+    )
+
+    assert "_clusters_by_cluster" in loaded._source(
+        loaded._dataset("demo"), "clusters", None, "digital"
+    )
+    assert typed(stored) == typed(ref[mask])
+    assert loaded.count("demo", "clusters", cluster=["digital", "agrifood"]) == int(mask.sum())
+    expected = ref[(ref["cluster"] == "digital") & (ref["year"] == 2022)]
+    assert list(last["region"]) == list(expected.nlargest(5, "lq", keep="first")["region"])
+
+
 def test_cluster_filter_uses_the_industry_column_of_complexity(loaded, reference):
     ref = reference["complexity"]
 

@@ -100,6 +100,10 @@ _SUFFIX = ".duckdb"
 Progress = Callable[[str, int, int], None]
 
 
+#: the copy of the clusters table in cluster order (see ``ObservatoryStore._source``)
+BY_CLUSTER = "_clusters_by_cluster"
+
+
 class StoreError(ValueError):
     """A store operation cannot be done (bad name, bad argument); the message says why."""
 
@@ -813,6 +817,13 @@ class ObservatoryStore:
                 con.register("_incoming", frame)
                 con.execute(f"CREATE TABLE {_quote(table)} AS SELECT * FROM _incoming")
                 con.unregister("_incoming")
+            if "clusters" in info.tables:
+                # a cluster's rows are spread over every region of a year, so a filter on the
+                # cluster would read the whole year: a copy in cluster order serves it
+                con.execute(
+                    f"CREATE TABLE {BY_CLUSTER} AS SELECT * FROM clusters "
+                    "ORDER BY cluster, year, _row"
+                )
             con.execute("CREATE TABLE _meta (info VARCHAR)")
             con.execute("INSERT INTO _meta VALUES (?)", [json.dumps(meta)])
             if progress:
@@ -895,6 +906,27 @@ class ObservatoryStore:
             attached.cache[key] = tuple(r[0] for r in rows if r[0] != "_row")
         return attached.cache[key]
 
+    def _source(
+        self,
+        attached: _Attached,
+        table: str,
+        region: str | Sequence[str] | None,
+        cluster: str | Sequence[str] | None,
+    ) -> str:
+        """The table to read: the copy of ``clusters`` in cluster order when filtering by
+        cluster and not by region (files written before the copy existed have none)."""
+        if table != "clusters" or cluster is None or region is not None:
+            return f"ds.{_quote(table)}"
+        key = "has:by_cluster"
+        if key not in attached.cache:
+            found = attached.cursor().execute(
+                "SELECT count(*) FROM duckdb_tables() WHERE database_name = 'ds' "
+                "AND table_name = ?",
+                [BY_CLUSTER],
+            )
+            attached.cache[key] = bool(found.fetchone()[0])
+        return f"ds.{BY_CLUSTER}" if attached.cache[key] else f"ds.{_quote(table)}"
+
     def _where(
         self,
         table: str,
@@ -971,10 +1003,8 @@ class ObservatoryStore:
             order = f"{_quote(order_by)} {'DESC' if descending else 'ASC'} NULLS LAST, _row"
         if limit is not None and limit < 0 or offset < 0:
             raise StoreError("limit and offset must be 0 or more")
-        sql = (
-            f"SELECT {', '.join(map(_quote, wanted))} FROM ds.{_quote(table)}{where} "
-            f"ORDER BY {order}"
-        )
+        source = self._source(attached, table, region, cluster)
+        sql = f"SELECT {', '.join(map(_quote, wanted))} FROM {source}{where} ORDER BY {order}"
         if limit is not None:
             sql += f" LIMIT {int(limit)}"
         if offset:
@@ -993,7 +1023,8 @@ class ObservatoryStore:
         """How many rows :meth:`table` would give with these filters and no limit."""
         attached, _ = self._table(name, table)
         where, params = self._where(table, self._columns(attached, table), year, region, cluster)
-        row = attached.cursor().execute(f"SELECT count(*) FROM ds.{_quote(table)}{where}", params)
+        source = self._source(attached, table, region, cluster)
+        row = attached.cursor().execute(f"SELECT count(*) FROM {source}{where}", params)
         return int(row.fetchone()[0])
 
     # ------------------------------------------------------------------ geometry
