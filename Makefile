@@ -62,7 +62,8 @@ $(US_ATLAS): $(NPM_STAMP)
 # System packages the tests need: a PostgreSQL server for the collaboration tests (Debian's
 # `postgresql`), installed only when initdb is missing and we are root with apt-get; otherwise
 # nothing happens and those tests are skipped with a message. Likewise Debian's `chromium`
-# (/usr/bin/chromium) for the browser tests in tests/e2e (Playwright never downloads one).
+# (/usr/bin/chromium) for the browser tests in tests/e2e (Playwright never downloads one), and
+# Debian's `openjdk-17-jre-headless` for the Spark tests of `aggregate` (pyspark 4 needs Java 17).
 system:
 	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb >/dev/null 2>&1 \
 	    && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
@@ -76,6 +77,10 @@ system:
 	@if [ ! -x /usr/bin/chromium ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	  echo "installing Chromium (Debian package chromium) for the browser tests"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	fi
+	@if ! command -v java >/dev/null 2>&1 && [ -z "$$JAVA_HOME" ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "installing Java 17 (Debian package openjdk-17-jre-headless) for the Spark tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless >/dev/null; \
 	fi
 
 # The demo also migrates an SQLite file, seeds clearly-labelled DEMO organisations, posts and

@@ -9,7 +9,10 @@ employment and payroll, count distinct establishments, find each cell's largest 
 
 - ``ours``: ``clusteratlas.sources.microdata.aggregate`` on DuckDB (the ibis expression, the
   distinct-code pass for the roll-up maps, and primary + complementary suppression);
-- ``duckdb-sql``: the same aggregation hand-written in DuckDB SQL on the same files (baseline);
+- ``duckdb-sql``: the same aggregation hand-written in DuckDB SQL on the same files (baseline:
+  the obvious query, ``COUNT(DISTINCT establishment_id)`` per firm and cell);
+- ``duckdb-sql-tuned``: the hand-written query with ours' two tricks (integer ids of the
+  ancestors from the join, one group per establishment instead of ``COUNT(DISTINCT)``);
 - ``pandas``: a plain pandas groupby of the same columns (read, map ancestors, two groupbys);
 - ``spark``: ours on PySpark in local mode (all cores);
 - ``ours-2GB``: ours on DuckDB with ``memory_limit=2GB``.
@@ -35,7 +38,7 @@ from pathlib import Path
 CHUNK = 1_000_000
 YEARS = (2019, 2020, 2021, 2022, 2023)
 SEED = 8
-METHODS = ("ours", "duckdb-sql", "pandas", "spark", "ours-2GB")
+METHODS = ("ours", "duckdb-sql", "duckdb-sql-tuned", "pandas", "spark", "ours-2GB")
 REGION_LEVEL, INDUSTRY_LEVEL = 2, 2
 MIN_ESTABLISHMENTS, DOMINANCE = 3, 0.85
 
@@ -185,6 +188,40 @@ def run_duckdb_sql(folder: Path) -> dict[str, float]:
     return {"cells": len(cells)}
 
 
+def run_duckdb_sql_tuned(folder: Path) -> dict[str, float]:
+    import duckdb
+
+    region_map, industry_map, pd = _maps(folder)
+    con = duckdb.connect()
+    for name, m in (("rmap", region_map), ("imap", industry_map)):
+        ids, labels = pd.factorize(m["ancestor"], sort=True)
+        con.register(name, m.assign(id=ids))
+        con.register(name + "_labels", pd.DataFrame({"id": range(len(labels)), "code": labels}))
+    cells = con.sql(
+        f"""
+        WITH est AS (
+          SELECT d.year, r.id AS rid, i.id AS iid, d.firm_id, d.establishment_id,
+                 sum(d.employees) AS e, sum(d.payroll) AS p
+          FROM read_parquet('{folder}/*.parquet') d
+          LEFT JOIN rmap r ON d.region = r.code
+          LEFT JOIN imap i ON d.industry = i.code
+          GROUP BY ALL
+        ), firms AS (
+          SELECT year, rid, iid, firm_id, sum(e) AS e, count(*) AS n, sum(p) AS p
+          FROM est GROUP BY ALL
+        ), cells AS (
+          SELECT year, rid, iid, sum(e) AS employment, sum(n) AS establishments,
+                 sum(p) AS payroll, max(e) AS top_firm_employment
+          FROM firms GROUP BY ALL
+        )
+        SELECT year, rl.code AS region, il.code AS industry, employment, establishments,
+               payroll, top_firm_employment
+        FROM cells JOIN rmap_labels rl ON rid = rl.id JOIN imap_labels il ON iid = il.id
+        """
+    ).df()
+    return {"cells": len(cells)}
+
+
 def run_pandas(folder: Path) -> dict[str, float]:
     import pandas as pd
 
@@ -224,6 +261,8 @@ def _child(method: str, folder: str) -> None:
         extra = run_ours(path, memory_limit="2GB")
     elif method == "duckdb-sql":
         extra = run_duckdb_sql(path)
+    elif method == "duckdb-sql-tuned":
+        extra = run_duckdb_sql_tuned(path)
     elif method == "pandas":
         extra = run_pandas(path)
     elif method == "spark":
@@ -279,15 +318,18 @@ def main() -> None:
             f"in {time.perf_counter() - start:.1f} s"
         )
         results = {}
-        print(f"{'method':>12} {'seconds':>9} {'peak GB':>8} {'cells':>9}")
+        print(f"{'method':>16} {'seconds':>9} {'peak GB':>8} {'cells':>9}")
         for method in METHODS:
             if method in skip:
                 continue
             results[method] = r = _run(method, folder)
-            print(f"{method:>12} {r['seconds']:9.2f} {r['gb']:8.2f} {r['cells']:9,}", flush=True)
+            print(f"{method:>16} {r['seconds']:9.2f} {r['gb']:8.2f} {r['cells']:9,}", flush=True)
     if "ours" in results and "duckdb-sql" in results:
         ratio = results["ours"]["seconds"] / results["duckdb-sql"]["seconds"]
         print(f"ours / hand-written DuckDB SQL: {ratio:.2f}× (target ≤ 1.3×)")
+    if "ours" in results and "duckdb-sql-tuned" in results:
+        ratio = results["ours"]["seconds"] / results["duckdb-sql-tuned"]["seconds"]
+        print(f"ours / tuned DuckDB SQL: {ratio:.2f}×")
     if "ours" in results and "pandas" in results:
         speed = results["pandas"]["seconds"] / results["ours"]["seconds"]
         print(f"pandas / ours: {speed:.1f}× faster (target ≥ 4×)")
