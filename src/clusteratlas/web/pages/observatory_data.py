@@ -163,6 +163,10 @@ REGION_INDEX_COLUMNS = (
 def missing(value: Any) -> bool:
     if value is None or value is pd.NA:
         return True
+    if isinstance(value, float):  # the common cases first: called for every cell of a page
+        return value != value
+    if isinstance(value, str | int):
+        return False
     try:
         return bool(pd.isna(value))
     except (TypeError, ValueError):
