@@ -110,3 +110,24 @@ def test_aggregate_refuses_an_output_it_cannot_write_as_a_panel(microdata, tmp_p
 
     assert result.exit_code == ExitStatus.BAD_INPUT
     assert "write the panel as .parquet, .csv, .csv.gz or .tsv" in result.output
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (["--dominance-share", "1.5"], "--dominance-share must be in (0, 1], got 1.5"),
+        (["--min-establishments", "-1"], "--min-establishments must be ≥ 0, got -1"),
+        (["--spark-master", "local[2]"], "--spark-master needs --engine spark"),
+        (["--column-map", "sector=nace"], "--column-map: 'sector' is not a microdata column"),
+    ],
+)
+def test_aggregate_bad_options_exit_3_before_any_work(microdata, tmp_path, options, message):
+    out = tmp_path / "panel.parquet"
+
+    result = runner.invoke(
+        app, ["aggregate", str(microdata / "*.parquet"), "--out", str(out), *options]
+    )
+
+    assert result.exit_code == ExitStatus.BAD_INPUT
+    assert message in result.output
+    assert not out.exists()

@@ -6,11 +6,13 @@ map). :func:`aggregate` builds **one ibis expression** (:func:`cells_expr`) and 
 engine asked for: DuckDB (embedded, bounded memory, spills to disk) or Spark (local mode or a
 cluster). The expression
 
-1. joins each row to the ancestor of its region and industry at the requested levels (small
-   ``code → ancestor`` mapping tables built from the hierarchies of :mod:`hierarchies`),
-2. sums employment (and payroll) and counts distinct establishments per cell and firm,
+1. joins each row to the integer id of the ancestor of its region and industry at the requested
+   levels (small ``code → ancestor`` tables built from the hierarchies of :mod:`hierarchies`,
+   after one pass that checks every code),
+2. sums employment (and payroll) per establishment, then per firm, counting establishments
+   (one group each: faster than ``COUNT(DISTINCT)``),
 3. sums the firms per cell, keeping the largest firm's employment for the dominance rule and a
-   count of invalid rows.
+   count of invalid rows, and labels the cells with their codes.
 
 Only the cells (a few hundred thousand rows at most) come back to Python, where
 :mod:`confidentiality` withholds the sensitive cells and their complements, and the long panel
@@ -570,10 +572,15 @@ def aggregate(
     flag``) that :func:`~clusteratlas.sources.open_panel` reads: withheld cells have the flag
     ``confidential`` and empty values.
     """
-    paths = expand_inputs(inputs)
-    columns = _columns_of(paths, parse_column_map(column_map))
     if min_establishments < 0:
         raise ValueError(f"--min-establishments must be ≥ 0, got {min_establishments}")
+    if dominance_share is not None and not 0 < dominance_share <= 1:
+        raise ValueError(f"--dominance-share must be in (0, 1], got {dominance_share}")
+    if engine not in ENGINES:
+        raise ValueError(f"unknown engine {engine!r}; expected one of {', '.join(ENGINES)}")
+    column_map = parse_column_map(column_map)
+    paths = expand_inputs(inputs)
+    columns = _columns_of(paths, column_map)
     with connect(
         engine,
         memory_limit=memory_limit,
