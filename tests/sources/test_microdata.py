@@ -24,7 +24,13 @@ from clusteratlas.sources.microdata import (
     read_microdata,
 )
 
-pytestmark = pytest.mark.integration
+pytestmark = [
+    pytest.mark.integration,
+    # ibis 12 and pyspark 4.0 call pandas APIs that pandas 3 deprecates (not our code)
+    pytest.mark.filterwarnings("ignore::DeprecationWarning:ibis"),
+    pytest.mark.filterwarnings("ignore::DeprecationWarning:ibis.*"),
+    pytest.mark.filterwarnings("ignore::DeprecationWarning:pyspark.*"),
+]
 
 REGIONS = ["DE111", "DE112", "DE121", "DE211", "DE212", "FR101", "FR102", "FR103", "FRB01"]
 INDUSTRIES = ["10.11", "10.12", "10.20", "25.11", "25.12", "25.50", "62.01", "62.02", "47.11"]
