@@ -114,6 +114,16 @@ def test_clusters_are_those_of_the_definitions(loaded, demo):
     assert list(clusters["type"]) == list(expected["type"])
 
 
+def test_definitions_are_those_it_was_loaded_with(loaded, demo):
+    expected = demo[1].table
+
+    definitions = loaded.definitions("demo")
+
+    assert list(definitions.columns) == ["industry", "cluster"]
+    assert list(definitions["industry"]) == [str(c) for c in expected["industry"]]
+    assert list(definitions["cluster"]) == [str(c) for c in expected["cluster"]]
+
+
 def test_filters_select_the_same_rows_as_pandas(loaded, reference):
     ref = reference["clusters"]
     mask = (

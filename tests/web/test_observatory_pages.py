@@ -444,6 +444,20 @@ def test_cluster_csv_downloads(obs, reference):
     assert {r["year"] for r in related} == {"2022"}
 
 
+def test_cluster_page_lists_organisations_of_its_industries(obs, create_user, create_org):
+    # agrifood is NACE divisions 01, 03, 10, 11, 12 … in the demo definitions: A01.1 is one of
+    # its industries, J62 is not
+    manager = create_user()
+    create_org(manager, status="published", name="Green Farms Cluster", nace=["A01.1"])
+    create_org(manager, status="published", name="Software Cluster", nace=["J62"])
+
+    html, _ = get_page(obs, f"{DATASET}/clusters/agrifood")
+
+    assert "Green Farms Cluster" in html
+    assert "Software Cluster" not in html
+    assert "cannot be matched" not in html
+
+
 def test_organisations_of_a_cluster_match_sector_prefixes(session, create_user, create_org):
     manager = create_user()
     battery = create_org(manager, status="published", name="Battery Cluster", nace=["C27.2"])

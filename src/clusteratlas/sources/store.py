@@ -380,6 +380,16 @@ def _cluster_frame(definitions: ClusterDefinitions) -> pd.DataFrame:
     )
 
 
+def _definitions_frame(definitions: ClusterDefinitions) -> pd.DataFrame:
+    table = definitions.table
+    return pd.DataFrame(
+        {
+            "industry": table["industry"].astype(str).to_numpy(),
+            "cluster": table["cluster"].astype(str).to_numpy(),
+        }
+    )
+
+
 def _plain(frame: pd.DataFrame) -> pd.DataFrame:
     """Categoricals as text (DuckDB VARCHAR), the row order kept in ``_row``."""
     out = frame.reset_index(drop=True).copy()
@@ -806,10 +816,14 @@ class ObservatoryStore:
             "notes": list(info.notes),
             "skipped": skipped,
         }
-        total = len(tables) + 2
+        total = len(tables) + 3
 
         def write(con: duckdb.DuckDBPyConnection) -> None:
-            items = [("_regions", regions), ("_clusters", clusters)]
+            items = [
+                ("_regions", regions),
+                ("_clusters", clusters),
+                ("_definitions", _definitions_frame(definitions)),
+            ]
             items += [(t, _plain(tables[t])) for t in info.tables]
             for k, (table, frame) in enumerate(items):
                 if progress:
@@ -883,6 +897,17 @@ class ObservatoryStore:
     def clusters(self, name: str) -> pd.DataFrame:
         """``code, name, type`` of every cluster of the definitions."""
         return self._dataset(name).cursor().execute("SELECT * FROM ds._clusters").df()
+
+    def definitions(self, name: str) -> pd.DataFrame:
+        """``industry, cluster`` of the cluster definitions the dataset was loaded with
+        (:class:`TableNotFound` for a dataset stored before they were kept)."""
+        cursor = self._dataset(name).cursor()
+        try:
+            return cursor.execute("SELECT * FROM ds._definitions").df()
+        except duckdb.CatalogException:
+            raise TableNotFound(
+                f"dataset {name!r} was stored without its definitions: load it again"
+            ) from None
 
     def columns(self, name: str, table: str) -> tuple[str, ...]:
         """The column names of a table of a dataset."""
