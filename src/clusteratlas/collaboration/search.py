@@ -311,12 +311,6 @@ def search_organisations(
         sector=_values(sector),
         label=_values(label),
     )
-    base = select(Organisation).where(visible_to(viewer))
-    if published_after is not None:
-        base = base.where(
-            Organisation.status == OrganisationStatus.published,
-            Organisation.published_at > published_after,
-        )
     conditions: list[ColumnElement[bool]] = [visible_to(viewer)]
     if published_after is not None:
         conditions += [
