@@ -1,19 +1,30 @@
 """``clusteratlas serve`` (on a Typer app of its own: registering it is ``cli/__init__``'s job)
-and ``create_app``, which builds nothing at import."""
+and ``create_app``, which builds nothing at import; ``serve --workers`` as a real server."""
 
 from __future__ import annotations
 
 import importlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
 
+import anyio.to_thread
 import pytest
 import typer
 from fastapi import FastAPI
 from typer.testing import CliRunner
 
 from clusteratlas.cli.serve import serve
+from clusteratlas.collaboration import search_index
 from clusteratlas.collaboration.db import make_engine, upgrade
 from clusteratlas.collaboration.settings import Settings, get_settings
 from clusteratlas.web.app import create_app
+from clusteratlas.web.serve import APP_FACTORY, bind_reuseport
 
 pytestmark = pytest.mark.integration
 
@@ -57,21 +68,6 @@ def test_serve_runs_uvicorn_on_a_migrated_database(cli, database_url, uvicorn_ca
     assert "http://127.0.0.1:8123/" in result.output
 
 
-def test_serve_with_workers_gives_uvicorn_the_app_factory(cli, database_url, uvicorn_calls):
-    engine = make_engine(database_url)
-    upgrade(engine)
-    engine.dispose()
-
-    result = CliRunner().invoke(cli, ["--workers", "2"])
-
-    assert result.exit_code == 0, result.output
-    [(app, options)] = uvicorn_calls
-    assert app == "clusteratlas.web.app:create_app"
-    assert (options["factory"], options["workers"]) == (True, 2)
-    module, name = app.split(":")
-    assert getattr(importlib.import_module(module), name) is create_app
-
-
 def test_serve_refuses_an_unmigrated_database(cli, database_url, uvicorn_calls):
     result = CliRunner().invoke(cli, [])
 
@@ -104,3 +100,175 @@ def test_create_app_uses_the_given_settings(tmp_path):
 
     assert app.state.settings is settings
     assert app.state.engine.url.database == str(tmp_path / "a.db")
+
+
+def test_app_factory_names_create_app():
+    module, name = APP_FACTORY.split(":")
+
+    assert getattr(importlib.import_module(module), name) is create_app
+
+
+def test_the_app_sets_its_thread_pool_and_builds_the_search_index_at_start(tmp_path):
+    url = f"sqlite:///{tmp_path / 'a.db'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    engine.dispose()
+    settings = Settings(
+        environment="test",
+        database_url=url,
+        secret_key="a-test-secret-key-that-is-long-enough-0123",
+        worker_threads=3,
+    )
+    app = create_app(settings)
+    from fastapi.testclient import TestClient
+
+    assert app.state.engine not in search_index._indexes  # noqa: SLF001
+    with TestClient(app) as client:
+        tokens = client.portal.call(
+            lambda: anyio.to_thread.current_default_thread_limiter().total_tokens
+        )
+        assert tokens == 3
+        assert app.state.engine in search_index._indexes  # noqa: SLF001
+
+
+# ---- serve --workers: real processes --------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _children(pid: int) -> list[int]:
+    """The worker processes of ``pid`` (not multiprocessing's resource tracker)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            parent = int(stat.rsplit(")", 1)[1].split()[1])
+            if parent == pid and b"spawn_main" in (entry / "cmdline").read_bytes():
+                found.append(int(entry.name))
+    return found
+
+
+def _sockets(pid: int, port: int, state: str) -> int:
+    """Sockets on local ``port`` in ``state`` (01: established, 0A: listening) that process
+    ``pid`` holds: its file descriptors matched with /proc/net/tcp."""
+    inodes = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            target = os.readlink(fd)
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            inodes.add(target[8:-1])
+    count = 0
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        local_port = int(fields[1].split(":")[1], 16)
+        if local_port == port and fields[3] == state and fields[9] in inodes:
+            count += 1
+    return count
+
+
+@pytest.fixture
+def migrated(tmp_path):
+    url = f"sqlite:///{tmp_path / 'atlas.db'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    engine.dispose()
+    env = dict(
+        os.environ,
+        CLUSTERATLAS_DATABASE_URL=url,
+        CLUSTERATLAS_ENVIRONMENT="test",
+        CLUSTERATLAS_SECRET_KEY="a-test-secret-key-that-is-long-enough-0123",
+        CLUSTERATLAS_MAIL_ENABLED="false",
+    )
+    return env
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_serve_workers_share_the_connections_and_stop_on_sigterm(migrated):
+    port = _free_port()
+    command = [sys.executable, "-m", "clusteratlas", "serve", "--port", str(port)]
+    server = subprocess.Popen(
+        [*command, "--workers", "2", "--no-access-log"],
+        env=migrated,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not _listening(server.pid, port) or not _answers(port):
+            assert server.poll() is None, server.stderr.read().decode()
+            assert time.monotonic() < deadline, "the workers did not start"
+            time.sleep(0.2)
+        # 40 keep-alive connections opened together, each answered
+        connections = [socket.create_connection(("127.0.0.1", port)) for _ in range(40)]
+        for sock in connections:
+            sock.sendall(b"GET /api/search/organisations HTTP/1.1\r\nHost: x\r\n\r\n")
+        for sock in connections:
+            assert sock.recv(64).startswith(b"HTTP/1.1 200")
+        workers = _children(server.pid)
+        held = [_sockets(pid, port, "01") for pid in workers]
+        assert len(workers) == 2
+        assert sum(held) == 40
+        # a fair split of 40 by hash is below 5 on one side with probability ~1e-7
+        assert min(held) >= 5, held
+        for sock in connections:
+            sock.close()
+
+        server.send_signal(signal.SIGTERM)
+        assert server.wait(timeout=30) == 0
+        assert not [pid for pid in workers if Path(f"/proc/{pid}").exists()]
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait()
+
+
+def _listening(pid: int, port: int) -> bool:
+    """Whether ``pid`` has two workers, each listening on ``port``."""
+    workers = _children(pid)
+    return len(workers) == 2 and all(_sockets(w, port, "0A") for w in workers)
+
+
+def _answers(port: int) -> bool:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2) as response:
+            return response.status == 200
+    except OSError:
+        return False
+
+
+def test_serve_workers_says_when_the_address_is_taken(migrated):
+    with socket.socket() as taken:  # a listener without SO_REUSEPORT
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            [sys.executable, "-m", "clusteratlas", "serve", "--port", str(port), "--workers", "2"],
+            env=migrated,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+
+    assert result.returncode == 3
+    assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_bind_reuseport_lets_two_sockets_share_a_port():
+    first = bind_reuseport("127.0.0.1", 0)
+    try:
+        port = first.getsockname()[1]
+        second = bind_reuseport("127.0.0.1", port)
+        second.close()
+    finally:
+        first.close()

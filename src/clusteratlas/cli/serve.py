@@ -13,10 +13,7 @@ import typer
 
 from clusteratlas.cli import _AbortError, _errors, err
 
-__all__ = ["APP_FACTORY", "serve"]
-
-#: what each uvicorn worker process calls when there are several
-APP_FACTORY = "clusteratlas.web.app:create_app"
+__all__ = ["serve"]
 
 
 def _check_migrated(url: str) -> None:
@@ -49,6 +46,13 @@ def serve(
             help="Worker processes (one per core is a good start; each builds its own app).",
         ),
     ] = 1,
+    access_log: Annotated[
+        bool,
+        typer.Option(
+            "--access-log/--no-access-log",
+            help="Log every request (off behind a proxy that logs them already).",
+        ),
+    ] = True,
 ) -> None:
     """Serve the web application and its JSON API (/api/, /openapi.json)."""
     with _errors():
@@ -56,6 +60,7 @@ def serve(
 
         from clusteratlas.collaboration.settings import get_settings
         from clusteratlas.web.app import create_app
+        from clusteratlas.web.serve import run_workers
 
         settings = get_settings()
         _check_migrated(settings.database_url)
@@ -66,6 +71,11 @@ def serve(
             markup=False,
         )
         if workers == 1:
-            uvicorn.run(app, host=host, port=port, log_level="info")
-        else:  # each worker process imports the factory and builds the app from the environment
-            uvicorn.run(APP_FACTORY, factory=True, host=host, port=port, workers=workers)
+            uvicorn.run(app, host=host, port=port, log_level="info", access_log=access_log)
+        else:  # each worker process builds the app from the environment, on its own socket
+            try:
+                run_workers(host, port, workers, access_log=access_log)
+            except OSError as exc:
+                raise _AbortError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+            except RuntimeError as exc:
+                raise _AbortError(str(exc)) from None

@@ -62,6 +62,12 @@ class Settings(BaseSettings):
     #: served from memory (changes made in the same process drop them at once); 0: no cache
     page_cache_seconds: float = Field(default=30.0, ge=0, le=3600)
 
+    #: threads per worker process that run the routes: more let slow requests (a scheduler
+    #: run, a slow mail server) overlap, but short CPU-bound ones then contend for the
+    #: interpreter lock. Two measured best on 2 cores (benchmarks/platform.py: ~1.4× the
+    #: requests/s of 40, the default of Starlette's thread pool); raise it for slow databases
+    worker_threads: int = Field(default=2, ge=1, le=1000)
+
     #: eligibility of cluster organisations for publication: at least this many members, of
     #: at least this many member types (SMEs, large companies, research, universities, other)
     eligibility_min_members: int = Field(default=15, ge=0)

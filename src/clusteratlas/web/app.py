@@ -17,14 +17,20 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
+import anyio.to_thread
+import orjson
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from clusteratlas import __version__
+from clusteratlas.collaboration import search_index
 from clusteratlas.collaboration.db import engine_from_settings, session_factory
 from clusteratlas.collaboration.settings import Settings, get_settings
 from clusteratlas.sources.store import ObservatoryStore
@@ -82,6 +88,19 @@ class SecurityHeadersMiddleware:
         await self.app(scope, receive, send_with_headers)
 
 
+def _json_for_templates(value: Any) -> str:
+    options = orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_SORT_KEYS
+    return orjson.dumps(value, option=options).decode()
+
+
+def _warm_search_index(sessions: sessionmaker[Session]) -> None:
+    try:
+        with sessions() as session:
+            search_index.current_index(session)
+    except SQLAlchemyError:  # not migrated yet: the first search after the upgrade builds it
+        return
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """The web application for ``settings`` (default: :func:`get_settings`, the environment)."""
     settings = settings if settings is not None else get_settings()
@@ -89,6 +108,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        anyio.to_thread.current_default_thread_limiter().total_tokens = settings.worker_threads
+        # the organisation search index, built now rather than by the first visitor's search
+        await anyio.to_thread.run_sync(_warm_search_index, app.state.sessions)
         try:
             yield
         finally:
@@ -107,17 +129,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.sessions = session_factory(engine)
     app.state.observatory = ObservatoryStore.from_settings(settings)
-    app.state.templates = Jinja2Templates(
-        env=Environment(
-            loader=FileSystemLoader(TEMPLATES_DIR),
-            autoescape=select_autoescape(default=True, default_for_string=True),
-            undefined=StrictUndefined,
-            trim_blocks=True,
-            lstrip_blocks=True,
-            # outside development templates do not change: no file check on every render
-            auto_reload=settings.environment == "development",
-        )
+    environment = Environment(
+        loader=FileSystemLoader(TEMPLATES_DIR),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        # outside development templates do not change: no file check on every render
+        auto_reload=settings.environment == "development",
     )
+    # `tojson` (chart and map data in pages) through orjson: ~10× faster than json.dumps on
+    # the cluster page's 3,200 regions, and NaN becomes null (json.dumps writes invalid NaN);
+    # Jinja still escapes <, >, & and ' in the result
+    environment.policies["json.dumps_function"] = _json_for_templates
+    environment.policies["json.dumps_kwargs"] = {}
+    app.state.templates = Jinja2Templates(env=environment)
     install_error_handlers(app)
     install_page_error_handlers(app)
     app.include_router(api_router)
