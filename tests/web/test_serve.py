@@ -231,6 +231,39 @@ def test_serve_workers_share_the_connections_and_stop_on_sigterm(migrated):
             server.wait()
 
 
+def test_serve_workers_stop_when_the_supervisor_is_killed(migrated):
+    port = _free_port()
+    command = [sys.executable, "-m", "clusteratlas", "serve", "--port", str(port)]
+    server = subprocess.Popen(
+        [*command, "--workers", "2", "--no-access-log"],
+        env=migrated,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not _listening(server.pid, port):
+            assert server.poll() is None
+            assert time.monotonic() < deadline
+            time.sleep(0.2)
+        workers = _children(server.pid)
+    finally:
+        server.kill()  # SIGKILL: no chance to stop the workers itself
+        server.wait()
+    deadline = time.monotonic() + 30
+    while [pid for pid in workers if _alive(pid)]:
+        assert time.monotonic() < deadline, "workers outlived their supervisor"
+        time.sleep(0.2)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
 def _listening(pid: int, port: int) -> bool:
     """Whether ``pid`` has two workers, each listening on ``port``."""
     workers = _children(pid)

@@ -16,6 +16,7 @@ to uvicorn's workers.
 from __future__ import annotations
 
 import multiprocessing
+import os
 import signal
 import socket
 import sys
@@ -46,9 +47,24 @@ def bind_reuseport(host: str, port: int) -> socket.socket:
     return sock
 
 
-def _worker(host: str, port: int, access_log: bool) -> None:  # pragma: no cover - subprocess
+def _die_with_parent(parent: int) -> None:
+    """Ask Linux to send SIGTERM to this process when its parent dies (even by SIGKILL), so
+    that no worker outlives the supervisor."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGTERM, 0, 0, 0)  # 1: PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # pragma: no cover - not Linux
+        return
+    if os.getppid() != parent:  # the parent died before the request
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
+def _worker(host: str, port: int, access_log: bool, parent: int) -> None:  # pragma: no cover
     import uvicorn
 
+    _die_with_parent(parent)
     sock = bind_reuseport(host, port)
     config = uvicorn.Config(
         APP_FACTORY, factory=True, host=host, port=port, access_log=access_log, log_level="info"
@@ -69,7 +85,7 @@ def run_workers(host: str, port: int, workers: int, *, access_log: bool = True) 
     # fail here, clearly, when the address is taken (by a server without SO_REUSEPORT)
     bind_reuseport(host, port).close()
     context = multiprocessing.get_context("spawn")
-    args: tuple[Any, ...] = (host, port, access_log)
+    args: tuple[Any, ...] = (host, port, access_log, os.getpid())
 
     def start() -> tuple[multiprocessing.process.BaseProcess, float]:
         process = context.Process(target=_worker, args=args, daemon=False)
