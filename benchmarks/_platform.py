@@ -219,17 +219,23 @@ async def load(port: int, paths: list[str], clients: int, seconds: float, warmup
     return latencies, errors, hits[0]
 
 
-def wait_for_server(port: int, server: subprocess.Popen, log) -> None:
+def wait_for_server(port: int, server: subprocess.Popen, log, workers: int = 1) -> None:
+    """Until the server answers and each of its ``workers`` has said it started (a worker
+    still starting gets no connection, so the first ones would all go to the others)."""
     deadline = time.monotonic() + 60
     while True:
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=1):
+                pass
+            log.seek(0)
+            if log.read().count(b"Application startup complete") >= workers:
                 return
         except OSError:
-            if server.poll() is not None or time.monotonic() > deadline:
-                log.seek(0)
-                raise SystemExit(f"server did not start:\n{log.read().decode()}") from None
-            time.sleep(0.2)
+            pass
+        if server.poll() is not None or time.monotonic() > deadline:
+            log.seek(0)
+            raise SystemExit(f"server did not start:\n{log.read().decode()}") from None
+        time.sleep(0.2)
 
 
 async def load_at_rate(
@@ -309,7 +315,7 @@ def over_http(
     with tempfile.TemporaryFile() as log:
         server = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
         try:
-            wait_for_server(port, server, log)
+            wait_for_server(port, server, log, workers)
             closed = asyncio.run(load(port, paths, clients, seconds, warmup=3.0))
             opened = asyncio.run(load_at_rate(port, paths, clients, rate, seconds, warmup=2.0))
         finally:
