@@ -554,13 +554,14 @@ def cluster_page(
         raise bad_choice("indicator", "choose one of lq, stars, employment")
     ind = MAP_INDICATORS[key]
     level_ = map_level(ds, level)
-    frame = map_frame(ds, ind, year_, code, level_)
+    regions = cluster_regions(ds, code, year_)
+    # the map's values are among the rows just read: no second pass over the cluster's rows
+    frame = map_frame(ds, ind, year_, code, level_, values=regions)
     map_data, legend, classes = map_json(ds, frame, ind, level_, year_)
     attribution = ""
     if map_data is not None:
         attribution = geometry_attribution(ds.store, level_)
         map_data["attribution"] = attribution
-    regions = cluster_regions(ds, code, year_)
     trends = cluster_trends(ds, code)
     related = related_clusters(ds, code, year_)
     base = f"/observatory/{ds.name}/clusters/{code}"

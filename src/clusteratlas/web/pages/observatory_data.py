@@ -397,14 +397,23 @@ class Table:
 
 
 def map_frame(
-    ds: Dataset, indicator: MapIndicator, year: int, cluster: str, level: str
+    ds: Dataset,
+    indicator: MapIndicator,
+    year: int,
+    cluster: str,
+    level: str,
+    values: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """region, name, value, rank: the regions of ``level`` ranked by the indicator."""
+    """region, name, value, rank: the regions of ``level`` ranked by the indicator (read from
+    the store unless ``values``, the region and indicator columns of those rows, are given)."""
     regions = ds.regions[ds.regions["level"].astype(str) == level] if level else ds.regions
-    kw: dict[str, Any] = {"year": year, "columns": ["region", indicator.column]}
-    if indicator.per_cluster:
-        kw["cluster"] = cluster
-    values = ds.table(indicator.table, **kw)
+    if values is None:
+        kw: dict[str, Any] = {"year": year, "columns": ["region", indicator.column]}
+        if indicator.per_cluster:
+            kw["cluster"] = cluster
+        values = ds.table(indicator.table, **kw)
+    else:
+        values = values[["region", indicator.column]]
     values = values.rename(columns={indicator.column: "value"})
     values["region"] = values["region"].astype(str)
     out = pd.DataFrame(
