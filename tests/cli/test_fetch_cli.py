@@ -140,3 +140,31 @@ def test_help_lists_the_commands():
     assert result.exit_code == 0
     for command in ("eurostat", "cbp", "classifications"):
         assert command in result.stdout
+
+
+def test_nuts_geometry_downloads_and_loads_with_the_attribution(env, tmp_path):
+    from clusteratlas.sources.store import GISCO_ATTRIBUTION, ObservatoryStore
+
+    result = invoke(
+        env, "nuts-geometry", "2021", "--resolution", "60M", "--store", str(tmp_path / "store")
+    )
+
+    assert result.exit_code == 0, result.output
+    cached = Path(env["CLUSTERATLAS_CACHE"]) / "gisco" / "NUTS_RG_60M_2021_4326_LEVL_2.geojson"
+    assert result.stdout.strip() == str(cached)
+    assert "loaded 3 shapes of level nuts2" in result.stderr
+    store = ObservatoryStore(tmp_path / "store")
+    features = store.geometry("nuts2")["features"]
+    assert [(f["id"], f["properties"]["name"]) for f in features] == [
+        ("AT13", "Wien"),
+        ("DE11", "Stuttgart"),
+        ("FR10", "Ile-de-France"),
+    ]
+    assert store.geometry_attribution("nuts2") == GISCO_ATTRIBUTION
+
+
+def test_nuts_geometry_missing_on_the_server_is_bad_input(env, tmp_path):
+    result = invoke(env, "nuts-geometry", "2016", "--store", str(tmp_path / "store"))
+
+    assert_bad_input(result, "404")
+    assert not (tmp_path / "store").exists()
