@@ -21,6 +21,8 @@ from clusteratlas.sources.microdata import (
     aggregate,
     cells_expr,
     connect,
+    duckdb_memory_limit,
+    parse_size,
     read_microdata,
 )
 
@@ -242,10 +244,28 @@ def test_bad_values_name_file_column_count_and_example(tmp_path):
 
     assert str(excinfo.value).splitlines() == [
         "3 invalid rows, nothing written:",
-        f"{bad}, column 'year': 1 row empty or not a whole number (e.g. '20x0')",
-        f"{bad}, column 'employees': 1 row empty or not a number (e.g. 'three')",
-        f"{bad}, column 'employees': 1 row negative value (e.g. '-4')",
+        f"{bad}, column 'year': 1 row empty or not a whole number (line 3: '20x0')",
+        f"{bad}, column 'employees': 1 row empty or not a number (line 2: 'three')",
+        f"{bad}, column 'employees': 1 row negative value (line 4: '-4')",
     ]
+
+
+def test_bad_values_give_the_first_row_in_file_order(rows, tmp_path):
+    """Row numbers follow the file, also when DuckDB reads it in several threads."""
+    big = pd.concat([rows] * (300_000 // len(rows) + 1), ignore_index=True).head(300_000)
+    big["employees"] = big["employees"].astype(float)
+    big.loc[[250_001, 7, 120_000], "employees"] = [-1.0, -2.0, -3.0]
+    parquet = tmp_path / "big.parquet"
+    big.to_parquet(parquet, row_group_size=10_000)
+    csv = tmp_path / "big.csv"
+    big.to_csv(csv, index=False)
+
+    for path, where in ((parquet, "row 8"), (csv, "line 9")):
+        with pytest.raises(InputError) as excinfo:
+            aggregate([path])
+        assert str(excinfo.value).splitlines()[1:] == [
+            f"{path}, column 'employees': 3 rows negative value (the first at {where}: '-2.0')"
+        ]
 
 
 def test_codes_outside_the_hierarchy_are_reported_not_dropped(rows, tmp_path):
@@ -376,3 +396,24 @@ def test_spark_reports_bad_values_like_duckdb(tmp_path, spark):
         aggregate([bad], engine="spark", spark_session=spark)
 
     assert str(on_spark.value) == str(on_duckdb.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "size"),
+    [("2GB", 2_000_000_000), ("1.5GiB", 1_610_612_736), ("800 mb", 800_000_000), ("512", 512)],
+)
+def test_parse_size(text, size):
+    assert parse_size(text) == size
+
+
+@pytest.mark.parametrize("text", ["", "2 GX", "-1GB", "lots"])
+def test_parse_size_refuses_what_is_not_a_size(text):
+    with pytest.raises(ValueError, match="give a number and a unit"):
+        parse_size(text)
+
+
+def test_duckdb_gets_a_share_of_the_process_budget():
+    assert duckdb_memory_limit("2GB") == "1200MB"  # 60% of a small budget
+    assert duckdb_memory_limit("16GB") == "15000MB"  # all but 1 GB of a large one
+    with pytest.raises(ValueError, match="too small"):
+        duckdb_memory_limit("10MB")

@@ -103,7 +103,8 @@ def aggregate(
         str | None,
         typer.Option(
             "--memory-limit",
-            help="DuckDB: most memory to use (e.g. 2GB); beyond it DuckDB spills to --temp-dir.",
+            help="DuckDB: most memory the process may use (e.g. 2GB, 1.5GiB); DuckDB keeps its "
+            "share (60%, or all but 1 GB of large limits) and spills the rest to --temp-dir.",
         ),
     ] = None,
     temp_dir: Annotated[

@@ -55,8 +55,10 @@ __all__ = [
     "ancestor_map",
     "cells_expr",
     "connect",
+    "duckdb_memory_limit",
     "expand_inputs",
     "parse_column_map",
+    "parse_size",
     "read_microdata",
 ]
 
@@ -201,6 +203,43 @@ def _columns_of(paths: Sequence[Path], column_map: Mapping[str, str]) -> dict[Pa
 # ---------------------------------------------------------------------------- engines
 
 
+_UNITS = {
+    "b": 1,
+    "kb": 1000,
+    "mb": 1000**2,
+    "gb": 1000**3,
+    "tb": 1000**4,
+    "kib": 1024,
+    "mib": 1024**2,
+    "gib": 1024**3,
+    "tib": 1024**4,
+}
+
+
+def parse_size(text: str) -> int:
+    """Bytes of a size such as ``2GB`` (10⁹), ``1.5GiB`` (2³⁰), ``500MB`` or ``800MiB``."""
+    import re
+
+    found = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([kmgt]i?b|b)?\s*", str(text), re.IGNORECASE)
+    if not found:
+        raise ValueError(
+            f"memory limit {text!r}: give a number and a unit such as 2GB, 1.5GiB or 800MB"
+        )
+    return int(float(found[1]) * _UNITS[(found[2] or "b").lower()])
+
+
+def duckdb_memory_limit(limit: str) -> str:
+    """DuckDB's share of a memory budget for the whole process.
+
+    DuckDB keeps its buffers within its ``memory_limit``, but Python, the imported libraries
+    and the result frames come on top (~0.4 GB beside a 2 GB limit at 50 million rows), so it
+    gets 60% of a small budget and all but 1 GB of a large one."""
+    budget = parse_size(limit)
+    if budget < 64 * 1000**2:
+        raise ValueError(f"memory limit {limit!r} is too small: give at least 64MB")
+    return f"{max(int(budget * 0.6), budget - 1000**3) // 1000**2}MB"
+
+
 @contextmanager
 def connect(
     engine: str = "duckdb",
@@ -236,7 +275,7 @@ def connect(
         tmp.mkdir(parents=True, exist_ok=True)
         config: dict[str, Any] = {"temp_directory": str(tmp), "preserve_insertion_order": False}
         if memory_limit:
-            config["memory_limit"] = memory_limit
+            config["memory_limit"] = duckdb_memory_limit(memory_limit)
         if threads:
             config["threads"] = threads
         con = ibis.duckdb.connect(**config)
@@ -339,6 +378,9 @@ def read_microdata(
         if raw:
             for name, column in cols.items():
                 out[f"_raw_{name}"] = column.cast("string")
+            # the row's place in its file, 0 for the first row (in scan order, which DuckDB
+            # keeps for one file: the error path reads with DuckDB only)
+            out["_row"] = ibis.row_number()
         selections.append((t, out))
     for name in ("establishment_id", "firm_id"):
         types = {str(out[name].type().copy(nullable=True)) for _, out in selections if name in out}
@@ -367,6 +409,8 @@ def cells_expr(
     *,
     region_map: pd.DataFrame | None = None,
     industry_map: pd.DataFrame | None = None,
+    checked: bool = False,
+    every_firm: bool = False,
 ) -> ir.Table:
     """The aggregation: one ibis expression, whatever the engine.
 
@@ -374,7 +418,10 @@ def cells_expr(
     without one the codes are kept. Returns one row per ``year, region, industry`` with
     ``employment, establishments[, payroll], top_firm_employment, rows, invalid`` (rows with an
     empty key or a code missing from its map, an employee count or payroll that is not a
-    number, or a negative one).
+    number, or a negative one). ``checked``: the rows are known to be valid and their codes to
+    be in the maps (:func:`aggregate` checks first, and counts the rows), so no row is tested
+    or counted again and ``rows, invalid`` are left out; ``every_firm``: no row lacks its
+    ``firm_id`` (one grouping key fewer).
     """
     import ibis
 
@@ -409,13 +456,14 @@ def cells_expr(
     )
     if has_payroll:
         bad = bad | (t.payroll < 0)
-    t = t.mutate(_bad=(bad | unmapped).ifelse(1, 0))
+    if not checked:
+        t = t.mutate(_bad=(bad | unmapped).ifelse(1, 0))
     keys = ["year", group["region"], group["industry"]]
     # the unit of the dominance rule: the firm, or the establishment when the firm is unknown
     units: dict[str, Any] = {}
     if "firm_id" in t.columns:
         units["_firm"] = t.firm_id
-        if "establishment_id" in t.columns:
+        if "establishment_id" in t.columns and not every_firm:
             units["_alone"] = t.firm_id.isnull().ifelse(
                 t.establishment_id, ibis.null(t.establishment_id.type())
             )
@@ -430,31 +478,30 @@ def cells_expr(
             aggs["payroll"] = t.payroll.sum()
         aggs |= {
             "top_firm_employment": t.employees.max(),
-            "rows": t.count(),
-            "invalid": t._bad.sum(),
         }
+        if not checked:
+            aggs |= {"rows": t.count(), "invalid": t._bad.sum()}
         return _labelled(t.group_by(keys).aggregate(**aggs), labels)
     t = t.mutate(**units)
     if "establishment_id" in t.columns:
         # distinct establishments without COUNT(DISTINCT): one group per establishment first
         # (1.5× faster on DuckDB), then counted per firm
-        sums: dict[str, Any] = {
-            "employees": t.employees.sum(),
-            "_rows": t.count(),
-            "_bad": t._bad.sum(),
-        }
+        sums: dict[str, Any] = {"employees": t.employees.sum()}
+        if not checked:
+            sums |= {"_rows": t.count(), "_bad": t._bad.sum()}
         if has_payroll:
             sums["payroll"] = t.payroll.sum()
         t = t.group_by([*keys, *units, "establishment_id"]).aggregate(**sums)
-        rows, invalid = t._rows.sum(), t._bad.sum()
-    else:
+        if not checked:
+            rows, invalid = t._rows.sum(), t._bad.sum()
+    elif not checked:
         rows, invalid = t.count(), t._bad.sum()
     firms_aggs: dict[str, Any] = {
         "_employment": t.employees.sum(),
         "_establishments": t.count(),
-        "_rows": rows,
-        "_invalid": invalid,
     }
+    if not checked:
+        firms_aggs |= {"_rows": rows, "_invalid": invalid}
     if has_payroll:
         firms_aggs["_payroll"] = t.payroll.sum()
     firms = t.group_by([*keys, *units]).aggregate(**firms_aggs)
@@ -464,11 +511,9 @@ def cells_expr(
     }
     if has_payroll:
         aggs["payroll"] = firms._payroll.sum()
-    aggs |= {
-        "top_firm_employment": firms._employment.max(),
-        "rows": firms._rows.sum(),
-        "invalid": firms._invalid.sum(),
-    }
+    aggs["top_firm_employment"] = firms._employment.max()
+    if not checked:
+        aggs |= {"rows": firms._rows.sum(), "invalid": firms._invalid.sum()}
     return _labelled(firms.group_by(keys).aggregate(**aggs), labels)
 
 
@@ -594,32 +639,50 @@ def aggregate(
         spark_session=spark_session,
     ) as con:
         table = read_microdata(con, paths, columns)
+        # one pass first: the codes found (checked against the hierarchies, and numbered even
+        # without a roll-up so that the aggregation groups by integers), the invalid rows
+        # (reported before any aggregation) and whether every row names its firm
+        first: dict[str, Any] = {
+            "file": table._file.min(),
+            "rows": table.count(),
+            "invalid": sum(c.ifelse(1, 0) for _, c, _ in _checks(table)).sum(),
+        }
+        if "firm_id" in table.columns and "establishment_id" in table.columns:
+            first["no_firm"] = table.firm_id.isnull().ifelse(1, 0).sum()
+        pairs = con.execute(table.group_by(["region", "industry"]).aggregate(**first))
+        invalid = int(pairs["invalid"].sum())
+        if invalid:
+            raise _invalid_rows(paths, columns, invalid)
         maps: dict[str, pd.DataFrame | None] = {"region": None, "industry": None}
         for key, level, scheme in (
             ("region", region_level, region_codes),
             ("industry", industry_level, industry_codes),
         ):
-            # the codes found: checked against the hierarchy, and numbered (even without a
-            # roll-up) so that the aggregation groups by integers
-            seen = (
-                table.filter(table[key].notnull()).group_by(key).aggregate(file=table._file.min())
+            codes = (
+                pairs.groupby(key, as_index=False, sort=True)["file"]
+                .min()
+                .rename(columns={key: "code"})
             )
-            codes = con.execute(seen).rename(columns={key: "code"})
-            codes = codes.sort_values("code", ignore_index=True)
             maps[key] = (
                 pd.DataFrame({"code": codes["code"], "ancestor": codes["code"]})
                 if level is None
                 else ancestor_map(codes, dimension=key, level=level, scheme=scheme)
             )
+        every_firm = "no_firm" in pairs and int(pairs["no_firm"].sum()) == 0
         cells = con.execute(
-            cells_expr(table, region_map=maps["region"], industry_map=maps["industry"])
+            cells_expr(
+                table,
+                region_map=maps["region"],
+                industry_map=maps["industry"],
+                checked=True,
+                every_firm=every_firm,
+            )
         )
-        if int(cells["invalid"].sum()):
-            raise _invalid_rows(con, paths, columns, int(cells["invalid"].sum()))
     cells = cells.sort_values(["year", "region", "industry"], kind="stable", ignore_index=True)
     cells["year"] = cells["year"].astype(np.int64)
     return _publish(
         cells,
+        rows=int(pairs["rows"].sum()),
         engine=engine,
         min_establishments=min_establishments,
         dominance_share=dominance_share,
@@ -629,6 +692,7 @@ def aggregate(
 def _publish(
     cells: pd.DataFrame,
     *,
+    rows: int,
     engine: str,
     min_establishments: int,
     dominance_share: float | None,
@@ -642,7 +706,7 @@ def _publish(
     panel["flag"] = np.where(result.withheld, CONFIDENTIAL, "")
     return AggregateResult(
         panel=panel,
-        rows=int(cells["rows"].sum()),
+        rows=rows,
         cells=len(cells),
         primary=result.primary,
         complementary=result.complementary,
@@ -651,11 +715,13 @@ def _publish(
     )
 
 
-def _invalid_rows(
-    con: Any, paths: Sequence[Path], columns: Mapping[Path, Mapping[str, str]], total: int
-) -> InputError:
-    """Where the invalid rows are: file, column, how many and an example value (error path)."""
-    t = read_microdata(con, paths, columns, raw=True)
+def _where(path: Path, row: int) -> str:
+    """``line N`` of a text file (the header is line 1), ``row N`` of a Parquet file."""
+    return f"line {row + 2}" if _kind(path) == "csv" else f"row {row + 1}"
+
+
+def _checks(t: ir.Table) -> list[tuple[str, Any, str]]:
+    """(our column, condition, what is wrong) of the rows :func:`cells_expr` counts invalid."""
     checks = [
         ("year", t.year.isnull(), "empty or not a whole number"),
         ("region", t.region.isnull() | (t.region == ""), "empty code"),
@@ -665,23 +731,50 @@ def _invalid_rows(
     ]
     if "payroll" in t.columns:
         checks.append(("payroll", t.payroll < 0, "negative value"))
+    return checks
+
+
+def _invalid_rows(
+    paths: Sequence[Path], columns: Mapping[Path, Mapping[str, str]], total: int
+) -> InputError:
+    """Where the invalid rows are: file, column, how many, and the first one's place and value
+    (error path, with DuckDB whatever the engine: one pass over every file to find the files,
+    then one over each such file on its own, so that its rows keep their order)."""
+    import ibis
+
+    con = ibis.duckdb.connect()
     lines = []
-    for name, condition, what in checks:
-        hits = t.filter(condition)
-        found = con.execute(
-            hits.group_by("_file")
-            .aggregate(n=hits.count(), example=hits[f"_raw_{name}"].min())
-            .order_by("_file")
-        ).rename(columns={"_file": "file"})
-        for row in found.itertuples():
-            theirs = columns[Path(row.file)][name]
-            label = f"{theirs!r}" + (f" (our {name!r})" if theirs != name else "")
-            example = "empty" if row.example is None or pd.isna(row.example) else repr(row.example)
-            plural = "" if row.n == 1 else "s"
-            lines.append(
-                f"{row.file}, column {label}: {row.n:,} row{plural} {what} (e.g. {example})"
-            )
-    first = lines[0].split(",")[0] if lines else str(paths[0])
+    try:
+        t = read_microdata(con, paths, columns)
+        counts = {f"n{k}": c.ifelse(1, 0).sum() for k, (_, c, _) in enumerate(_checks(t))}
+        per_file = con.execute(t.group_by("_file").aggregate(**counts))
+        bad_files = set(per_file.loc[per_file.drop(columns="_file").sum(axis=1) > 0, "_file"])
+        for path in paths:
+            if str(path) not in bad_files:
+                continue
+            t = read_microdata(con, [path], columns, raw=True)
+            checks = _checks(t)
+            aggs: dict[str, Any] = {}
+            for k, (name, condition, _) in enumerate(checks):
+                aggs[f"n{k}"] = condition.ifelse(1, 0).sum()
+                aggs[f"first{k}"] = t._row.min(where=condition)
+                aggs[f"example{k}"] = t[f"_raw_{name}"].argmin(t._row, where=condition)
+            found = con.execute(t.aggregate(**aggs)).iloc[0]
+            for k, (name, _, what) in enumerate(checks):
+                n = int(found[f"n{k}"])
+                if not n:
+                    continue
+                theirs = columns[path][name]
+                label = f"{theirs!r}" + (f" (our {name!r})" if theirs != name else "")
+                example = found[f"example{k}"]
+                value = "empty" if example is None or pd.isna(example) else repr(example)
+                where = _where(path, int(found[f"first{k}"]))
+                first = f"{where}: {value}" if n == 1 else f"the first at {where}: {value}"
+                plural = "" if n == 1 else "s"
+                lines.append(f"{path}, column {label}: {n:,} row{plural} {what} ({first})")
+    finally:
+        con.disconnect()
+    where = lines[0].split(",")[0] if lines else str(paths[0])
     return InputError(
-        first, message=f"{total:,} invalid rows, nothing written:\n" + "\n".join(lines)
+        where, message=f"{total:,} invalid rows, nothing written:\n" + "\n".join(lines)
     )
