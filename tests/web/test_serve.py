@@ -191,8 +191,10 @@ def migrated(tmp_path):
     return env
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
-def test_serve_workers_share_the_connections_and_stop_on_sigterm(migrated):
+@pytest.fixture
+def workers(migrated):
+    """``clusteratlas serve --workers 2`` on a free port, once both workers listen: (the
+    supervisor's process, the port); killed afterwards if a test left it running."""
     port = _free_port()
     command = [sys.executable, "-m", "clusteratlas", "serve", "--port", str(port)]
     server = subprocess.Popen(
@@ -207,51 +209,47 @@ def test_serve_workers_share_the_connections_and_stop_on_sigterm(migrated):
             assert server.poll() is None, server.stderr.read().decode()
             assert time.monotonic() < deadline, "the workers did not start"
             time.sleep(0.2)
-        # 40 keep-alive connections opened together, each answered
-        connections = [socket.create_connection(("127.0.0.1", port)) for _ in range(40)]
-        for sock in connections:
-            sock.sendall(b"GET /api/search/organisations HTTP/1.1\r\nHost: x\r\n\r\n")
-        for sock in connections:
-            assert sock.recv(64).startswith(b"HTTP/1.1 200")
-        workers = _children(server.pid)
-        held = [_sockets(pid, port, "01") for pid in workers]
-        assert len(workers) == 2
-        assert sum(held) == 40
-        # a fair split of 40 by hash is below 5 on one side with probability ~1e-7
-        assert min(held) >= 5, held
-        for sock in connections:
-            sock.close()
-
-        server.send_signal(signal.SIGTERM)
-        assert server.wait(timeout=30) == 0
-        assert not [pid for pid in workers if Path(f"/proc/{pid}").exists()]
+        yield server, port
     finally:
         if server.poll() is None:
             server.kill()
             server.wait()
+        server.stderr.close()
 
 
-def test_serve_workers_stop_when_the_supervisor_is_killed(migrated):
-    port = _free_port()
-    command = [sys.executable, "-m", "clusteratlas", "serve", "--port", str(port)]
-    server = subprocess.Popen(
-        [*command, "--workers", "2", "--no-access-log"],
-        env=migrated,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while not _listening(server.pid, port):
-            assert server.poll() is None
-            assert time.monotonic() < deadline
-            time.sleep(0.2)
-        workers = _children(server.pid)
-    finally:
-        server.kill()  # SIGKILL: no chance to stop the workers itself
-        server.wait()
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_serve_workers_share_the_connections_and_stop_on_sigterm(workers):
+    server, port = workers
+    # 40 keep-alive connections opened together, each answered
+    connections = [socket.create_connection(("127.0.0.1", port)) for _ in range(40)]
+    for sock in connections:
+        sock.sendall(b"GET /api/search/organisations HTTP/1.1\r\nHost: x\r\n\r\n")
+    for sock in connections:
+        assert sock.recv(64).startswith(b"HTTP/1.1 200")
+    pids = _children(server.pid)
+    held = [_sockets(pid, port, "01") for pid in pids]
+    assert len(pids) == 2
+    assert sum(held) == 40
+    # a fair split of 40 by hash is below 5 on one side with probability ~1e-7
+    assert min(held) >= 5, held
+    for sock in connections:
+        sock.close()
+
+    server.send_signal(signal.SIGTERM)
+    assert server.wait(timeout=30) == 0
+    assert not [pid for pid in pids if Path(f"/proc/{pid}").exists()]
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_serve_workers_stop_when_the_supervisor_is_killed(workers):
+    server, _ = workers
+    pids = _children(server.pid)
+
+    server.kill()  # SIGKILL: no chance to stop the workers itself
+    server.wait()
+
     deadline = time.monotonic() + 30
-    while [pid for pid in workers if _alive(pid)]:
+    while [pid for pid in pids if _alive(pid)]:
         assert time.monotonic() < deadline, "workers outlived their supervisor"
         time.sleep(0.2)
 

@@ -639,18 +639,18 @@ def aggregate(
         spark_session=spark_session,
     ) as con:
         table = read_microdata(con, paths, columns)
-        # one pass first: the codes found (checked against the hierarchies, and numbered even
-        # without a roll-up so that the aggregation groups by integers), the invalid rows
-        # (reported before any aggregation) and whether every row names its firm
+        # checked first, before any aggregation, in passes over few columns: the invalid
+        # rows (one global count), whether every row names its firm, and the codes found
+        # (checked against the hierarchies, and numbered even without a roll-up so that the
+        # aggregation groups by integers)
         first: dict[str, Any] = {
-            "file": table._file.min(),
             "rows": table.count(),
             "invalid": sum(c.ifelse(1, 0) for _, c, _ in _checks(table)).sum(),
         }
         if "firm_id" in table.columns and "establishment_id" in table.columns:
             first["no_firm"] = table.firm_id.isnull().ifelse(1, 0).sum()
-        pairs = con.execute(table.group_by(["region", "industry"]).aggregate(**first))
-        invalid = int(pairs["invalid"].sum())
+        summary = con.execute(table.aggregate(**first)).iloc[0]
+        invalid = int(summary["invalid"])
         if invalid:
             raise _invalid_rows(paths, columns, invalid)
         maps: dict[str, pd.DataFrame | None] = {"region": None, "industry": None}
@@ -658,17 +658,15 @@ def aggregate(
             ("region", region_level, region_codes),
             ("industry", industry_level, industry_codes),
         ):
-            codes = (
-                pairs.groupby(key, as_index=False, sort=True)["file"]
-                .min()
-                .rename(columns={key: "code"})
-            )
+            seen = table.group_by(key).aggregate(file=table._file.min())
+            codes = con.execute(seen).rename(columns={key: "code"})
+            codes = codes.sort_values("code", ignore_index=True)
             maps[key] = (
                 pd.DataFrame({"code": codes["code"], "ancestor": codes["code"]})
                 if level is None
                 else ancestor_map(codes, dimension=key, level=level, scheme=scheme)
             )
-        every_firm = "no_firm" in pairs and int(pairs["no_firm"].sum()) == 0
+        every_firm = "no_firm" in summary and int(summary["no_firm"]) == 0
         cells = con.execute(
             cells_expr(
                 table,
@@ -682,7 +680,7 @@ def aggregate(
     cells["year"] = cells["year"].astype(np.int64)
     return _publish(
         cells,
-        rows=int(pairs["rows"].sum()),
+        rows=int(summary["rows"]),
         engine=engine,
         min_establishments=min_establishments,
         dominance_share=dominance_share,
