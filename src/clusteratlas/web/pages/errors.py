@@ -13,11 +13,13 @@ from http import HTTPStatus
 from fastapi import FastAPI, Request, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from clusteratlas.collaboration import PermissionDenied, ValidationError
 from clusteratlas.collaboration.accounts import InvalidToken
+from clusteratlas.web.api.errors import CONFLICT_MESSAGE, is_conflict
 from clusteratlas.web.pages.deps import CsrfFailed, LoginRequired, login_redirect, render
 
 __all__ = ["error_page", "install_page_error_handlers", "is_api"]
@@ -29,6 +31,7 @@ TITLES = {
     403: "Not allowed",
     404: "Page not found",
     405: "Not allowed",
+    409: "Not saved",
     413: "Too large",
     415: "Not a form",
 }
@@ -89,6 +92,12 @@ async def _invalid_token(request: Request, exc: Exception) -> Response:
     return error_page(request, status.HTTP_400_BAD_REQUEST, f"{exc}.")
 
 
+async def _database_error(request: Request, exc: Exception) -> Response:
+    if not is_conflict(exc):
+        raise exc
+    return error_page(request, status.HTTP_409_CONFLICT, CONFLICT_MESSAGE)
+
+
 async def _login_required(_request: Request, exc: Exception) -> Response:
     assert isinstance(exc, LoginRequired)
     return RedirectResponse(login_redirect(exc.next_path), status.HTTP_303_SEE_OTHER)
@@ -115,6 +124,7 @@ def install_page_error_handlers(app: FastAPI) -> None:
         PermissionDenied: _permission_denied,
         ValidationError: _domain_validation,
         InvalidToken: _invalid_token,
+        DBAPIError: _database_error,
     }
     for kind, page in pages.items():
         api = app.exception_handlers.get(kind)
