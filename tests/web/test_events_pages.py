@@ -421,6 +421,37 @@ def test_availability_checkboxes(session, create_user, signed_in):
     assert_no_inline_code(after)
 
 
+def test_availability_of_an_event_with_many_slots(session, create_user, signed_in):
+    """One checkbox per slot: 150 slots (5-minute slots over 12.5 hours) are more than the
+    100 fields other forms may have."""
+    ana, ben = create_user(), create_user()
+    event = make_event(session, ana, slots=150, slot_minutes=5)
+    participant = add_participant(session, event, ben)
+    slots = [slot.id for slot in event_slots(session, event)]
+    client = signed_in(ben)
+    me = f"/events/{event.id}/me"
+
+    saved = post_form(
+        client,
+        f"/events/{event.id}/me/availability",
+        {"availability": "1", **{f"slot-{s}": "1" for s in slots[:140]}},
+        page=me,
+    )
+    too_many = post_form(
+        client,
+        f"/events/{event.id}/me/availability",
+        {"availability": "1", **{f"slot-{k}": "1" for k in range(1, 5_001)}},
+        page=me,
+    )
+
+    assert len(slots) == 150
+    assert saved.status_code == 303
+    session.refresh(participant)
+    assert participant.available_slot_ids == slots[:140]
+    assert too_many.status_code in (400, 413)
+    assert "too many fields" in too_many.text or "too large" in too_many.text
+
+
 def test_profile_update_and_withdraw(session, create_user, signed_in):
     ana, ben = create_user(), create_user()
     event = make_event(session, ana)

@@ -48,6 +48,8 @@ __all__ = [
 
 MAX_FORM_BYTES = 64 * 1024
 MAX_FORM_FIELDS = 100
+#: fields of the forms that list one checkbox per item of something large (an event's slots)
+MAX_LIST_FORM_FIELDS = 5_000
 
 #: how organisation types read on the pages
 TYPE_LABELS: dict[str, str] = {
@@ -129,8 +131,9 @@ def signed_in_user(request: Request, user: PageUser) -> User:
 SignedInUser = Annotated[User, Depends(signed_in_user)]
 
 
-async def read_form(request: Request) -> dict[str, str]:
-    """The fields of a URL-encoded form (the first value of each name)."""
+async def read_form(request: Request, max_fields: int = MAX_FORM_FIELDS) -> dict[str, str]:
+    """The fields of a URL-encoded form (the first value of each name); at most
+    ``max_fields`` of them and :data:`MAX_FORM_BYTES`."""
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if kind != "application/x-www-form-urlencoded":
         raise HTTPException(
@@ -150,10 +153,13 @@ async def read_form(request: Request) -> dict[str, str]:
             body.decode("utf-8"),
             keep_blank_values=True,
             errors="strict",
-            max_num_fields=MAX_FORM_FIELDS,
+            max_num_fields=max_fields,
         )
-    except ValueError:  # UnicodeDecodeError too
-        raise HTTPException(status.HTTP_400_BAD_REQUEST, detail="this form is not valid") from None
+    except ValueError as exc:  # UnicodeDecodeError too
+        detail = "this form is not valid"
+        if "Max number of fields exceeded" in str(exc):
+            detail = f"this form has too many fields (at most {max_fields:,})"
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, detail=detail) from None
     form: dict[str, str] = {}
     for name, value in pairs:
         if "\x00" in name or "\x00" in value:
@@ -173,6 +179,18 @@ async def csrf_form(request: Request) -> dict[str, str]:
 
 
 FormDep = Annotated[dict[str, str], Depends(csrf_form)]
+
+
+async def csrf_list_form(request: Request) -> dict[str, str]:
+    """:func:`csrf_form` for forms with one field per item of a long list (up to
+    :data:`MAX_LIST_FORM_FIELDS` fields): an event's availability, one checkbox per slot."""
+    form = await read_form(request, max_fields=MAX_LIST_FORM_FIELDS)
+    if not check_csrf(request, form.get(CSRF_FIELD)):
+        raise CsrfFailed()
+    return form
+
+
+ListFormDep = Annotated[dict[str, str], Depends(csrf_list_form)]
 
 
 def render(

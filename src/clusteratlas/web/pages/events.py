@@ -48,7 +48,7 @@ from clusteratlas.web.event_deps import (
     participant_or_404,
     registration_or_404,
 )
-from clusteratlas.web.pages.deps import FormDep, PageUser, SignedInUser, render
+from clusteratlas.web.pages.deps import FormDep, ListFormDep, PageUser, SignedInUser, render
 from clusteratlas.web.pages.sessions import flash
 
 __all__ = ["router"]
@@ -685,7 +685,7 @@ def update_me(
 
 @router.post("/events/{event_id}/me/availability")
 def availability(
-    request: Request, form: FormDep, session: SessionDep, user: SignedInUser, event_id: EventId
+    request: Request, form: ListFormDep, session: SessionDep, user: SignedInUser, event_id: EventId
 ) -> Response:
     event = event_or_404(session, user, event_id, page=True)
     mine = _mine(session, event, user)
