@@ -359,6 +359,18 @@ def test_register_from_the_page(session, create_user, signed_in):
     assert "you are already registered" in again.text
 
 
+def test_a_session_crossing_midnight_shows_the_date_of_its_end(client, session, create_user):
+    # 23:00 in Brussels (UTC+1 in March), four 30-minute slots: ends at 01:00 the next day
+    start = datetime(2030, 3, 10, 22, 0, tzinfo=UTC)
+    event = make_event(session, create_user(), start=start, slots=4)
+
+    page = client.get(f"/events/{event.id}").text
+
+    assert "Sun 10 Mar 2030, 23:00 – Mon 11 Mar 2030, 01:00" in page
+    assert "23:30–Mon 11 Mar 2030, 00:00" in page  # the slot that ends at midnight
+    assert "00:30–01:00" in page  # a slot within the next day
+
+
 def test_the_organiser_is_not_offered_to_register(session, create_user, signed_in):
     olga, ben = create_user(), create_user()
     event = make_event(session, olga)

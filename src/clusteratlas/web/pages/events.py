@@ -117,6 +117,15 @@ def _when(event: Event, moment: datetime | None, pattern: str = "%a %d %b %Y, %H
     return local_time(event, moment).strftime(pattern) if moment is not None else ""
 
 
+def _until(event: Event, start: datetime | None, end: datetime | None) -> str:
+    """The end of a span that starts at ``start``: the time alone on the same local day, with
+    the date when the span crosses midnight."""
+    if start is None or end is None:
+        return _when(event, end)
+    same_day = local_time(event, start).date() == local_time(event, end).date()
+    return _when(event, end, "%H:%M" if same_day else "%a %d %b %Y, %H:%M")
+
+
 def _event_context(session: Session, user: User | None, event: Event) -> dict[str, Any]:
     """What every event page shows: the event, the viewer's part in it, time formatting."""
     mine = participation(session, event, user)
@@ -124,6 +133,7 @@ def _event_context(session: Session, user: User | None, event: Event) -> dict[st
     return {
         "event": event,
         "when": lambda moment, pattern="%a %d %b %Y, %H:%M": _when(event, moment, pattern),
+        "until": lambda start, end: _until(event, start, end),
         "zone_name": event.timezone,
         "is_organiser": organiser,
         "mine": mine,
