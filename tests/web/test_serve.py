@@ -108,17 +108,21 @@ def test_app_factory_names_create_app():
     assert getattr(importlib.import_module(module), name) is create_app
 
 
-def test_the_app_sets_its_thread_pool_and_builds_the_search_index_at_start(tmp_path):
-    url = f"sqlite:///{tmp_path / 'a.db'}"
+SECRET = "a-test-secret-key-that-is-long-enough-0123"
+
+
+def _migrated_database(tmp_path: Path) -> str:
+    """The URL of a new SQLite database at the latest migration."""
+    url = f"sqlite:///{tmp_path / 'atlas.db'}"
     engine = make_engine(url)
     upgrade(engine)
     engine.dispose()
-    settings = Settings(
-        environment="test",
-        database_url=url,
-        secret_key="a-test-secret-key-that-is-long-enough-0123",
-        worker_threads=3,
-    )
+    return url
+
+
+def test_the_app_sets_its_thread_pool_and_builds_the_search_index_at_start(tmp_path):
+    url = _migrated_database(tmp_path)
+    settings = Settings(environment="test", database_url=url, secret_key=SECRET, worker_threads=3)
     app = create_app(settings)
     from fastapi.testclient import TestClient
 
@@ -177,18 +181,14 @@ def _sockets(pid: int, port: int, state: str) -> int:
 
 @pytest.fixture
 def migrated(tmp_path):
-    url = f"sqlite:///{tmp_path / 'atlas.db'}"
-    engine = make_engine(url)
-    upgrade(engine)
-    engine.dispose()
-    env = dict(
+    """The environment of a server on a migrated SQLite database."""
+    return dict(
         os.environ,
-        CLUSTERATLAS_DATABASE_URL=url,
+        CLUSTERATLAS_DATABASE_URL=_migrated_database(tmp_path),
         CLUSTERATLAS_ENVIRONMENT="test",
-        CLUSTERATLAS_SECRET_KEY="a-test-secret-key-that-is-long-enough-0123",
+        CLUSTERATLAS_SECRET_KEY=SECRET,
         CLUSTERATLAS_MAIL_ENABLED="false",
     )
-    return env
 
 
 @pytest.fixture
