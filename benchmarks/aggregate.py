@@ -15,7 +15,8 @@ employment and payroll, count distinct establishments, find each cell's largest 
   ancestors from the join, one group per establishment instead of ``COUNT(DISTINCT)``);
 - ``pandas``: a plain pandas groupby of the same columns (read, map ancestors, two groupbys);
 - ``spark``: ours on PySpark in local mode (all cores);
-- ``ours-2GB``: ours on DuckDB with ``memory_limit=2GB``.
+- ``ours-2GB``: ours on DuckDB with ``memory_limit=2GB``;
+- ``ours-1-thread``: ours on one DuckDB thread (what a core does, against pandas' one).
 
 Targets: ours ≤ 1.3× the hand-written DuckDB GROUP BY, ≥ 4× faster than pandas, peak ≤ 2 GB
 with ``--memory-limit 2GB``.
@@ -38,7 +39,7 @@ from pathlib import Path
 CHUNK = 1_000_000
 YEARS = (2019, 2020, 2021, 2022, 2023)
 SEED = 8
-METHODS = ("ours", "duckdb-sql", "duckdb-sql-tuned", "pandas", "spark", "ours-2GB")
+METHODS = ("ours", "duckdb-sql", "duckdb-sql-tuned", "pandas", "spark", "ours-2GB", "ours-1-thread")
 REGION_LEVEL, INDUSTRY_LEVEL = 2, 2
 MIN_ESTABLISHMENTS, DOMINANCE = 3, 0.85
 
@@ -127,7 +128,9 @@ def _maps(folder: Path):  # noqa: ANN202 - benchmark helper
     return maps["region"], maps["industry"], pd
 
 
-def run_ours(folder: Path, memory_limit: str | None = None) -> dict[str, float]:
+def run_ours(
+    folder: Path, memory_limit: str | None = None, threads: int | None = None
+) -> dict[str, float]:
     from clusteratlas.sources.microdata import aggregate
 
     result = aggregate(
@@ -137,6 +140,7 @@ def run_ours(folder: Path, memory_limit: str | None = None) -> dict[str, float]:
         min_establishments=MIN_ESTABLISHMENTS,
         dominance_share=DOMINANCE,
         memory_limit=memory_limit,
+        threads=threads,
     )
     return {"cells": result.cells, "withheld": result.primary + result.complementary}
 
@@ -259,6 +263,8 @@ def _child(method: str, folder: str) -> None:
         extra = run_ours(path)
     elif method == "ours-2GB":
         extra = run_ours(path, memory_limit="2GB")
+    elif method == "ours-1-thread":
+        extra = run_ours(path, threads=1)
     elif method == "duckdb-sql":
         extra = run_duckdb_sql(path)
     elif method == "duckdb-sql-tuned":
@@ -333,6 +339,10 @@ def main() -> None:
     if "ours" in results and "pandas" in results:
         speed = results["pandas"]["seconds"] / results["ours"]["seconds"]
         print(f"pandas / ours: {speed:.1f}× faster (target ≥ 4×)")
+    if "ours-1-thread" in results and "pandas" in results:
+        speed = results["pandas"]["seconds"] / results["ours-1-thread"]["seconds"]
+        ratio = results["ours-1-thread"]["seconds"] / results["ours"]["seconds"]
+        print(f"per core: pandas / ours on one thread: {speed:.1f}×; two threads: {ratio:.2f}× one")
     if "ours-2GB" in results:
         gb = results["ours-2GB"]["gb"]
         print(f"peak with --memory-limit 2GB: {gb:.2f} GB (target ≤ 2 GB)")
