@@ -645,3 +645,34 @@ def test_a_dataset_of_one_year_has_no_dynamics_and_says_so(make_client, settings
         "bubble" not in page.json["obs-charts"] or not page.json["obs-charts"]["bubble"]["points"]
     )
     assert len(page.rows("clusters")) > 0
+
+
+def test_cluster_totals_are_prepared_when_a_dataset_version_is_first_read(tmp_path, demo):
+    from clusteratlas.web.pages.observatory_data import (
+        _cluster_totals,
+        _colocation,
+        cluster_trends,
+        load_dataset,
+        related_clusters,
+    )
+
+    store = ObservatoryStore(tmp_path)
+    store.load_dataset("warm", *demo, title="Warm")
+    totals, colocation = _cluster_totals.cache_info(), _colocation.cache_info()
+
+    ds = load_dataset(store, "warm")
+    assert ds.warming is not None
+    ds.warming.join(timeout=60)
+    warmed = _cluster_totals.cache_info(), _colocation.cache_info()
+    code = str(ds.clusters["code"].iloc[0])
+    cluster_trends(ds, code)
+    related_clusters(ds, code, ds.info.years[-1])
+    paged = _cluster_totals.cache_info(), _colocation.cache_info()
+
+    # computed once by the warm-up, then found by the page
+    assert warmed[0].misses == totals.misses + 1
+    assert warmed[1].misses == colocation.misses + 1
+    assert paged[0].misses == warmed[0].misses
+    assert paged[0].hits == warmed[0].hits + 1
+    assert paged[1].misses == warmed[1].misses
+    assert paged[1].hits == warmed[1].hits + 1

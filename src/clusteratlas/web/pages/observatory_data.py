@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 import math
 import os
 import re
+import threading
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -76,6 +78,7 @@ __all__ = [
     "related_clusters",
     "safe_name",
     "span",
+    "warm_cluster_caches",
 ]
 
 #: organisations listed on a page (the region's, the cluster's)
@@ -244,6 +247,9 @@ class Dataset:
     cluster_names: dict[str, str] = field(default_factory=dict)
     #: the file's version (:func:`file_version`): cached results are keyed by it
     version: tuple[int, int, int] = (0, 0, 0)
+    #: the thread that computes, after a (re)load, what the first cluster page would otherwise
+    #: wait for (:func:`warm_cluster_caches`); None when nothing is being prepared
+    warming: threading.Thread | None = field(default=None, compare=False, repr=False)
 
     @property
     def name(self) -> str:
@@ -297,6 +303,8 @@ def span(years: Sequence[int]) -> str:
     return str(years[0]) if len(years) == 1 else f"{years[0]}–{years[-1]}"
 
 
+log = logging.getLogger(__name__)
+
 #: datasets read lately, by (store folder, name): (version of the file, Dataset)
 _DATASETS: dict[tuple[str, str], tuple[tuple[int, int, int], Dataset]] = {}
 _MAX_DATASETS = 16
@@ -343,6 +351,11 @@ def load_dataset(store: ObservatoryStore, name: str) -> Dataset:
         if len(_DATASETS) >= _MAX_DATASETS:
             _DATASETS.clear()
         _DATASETS[key] = (version, ds)
+        if "clusters" in info.tables and info.years:
+            ds.warming = threading.Thread(
+                target=warm_cluster_caches, args=(ds,), name=f"warm {name}", daemon=True
+            )
+            ds.warming.start()
     return ds
 
 
@@ -507,6 +520,25 @@ def optional_table(ds: Dataset, table: str, code: str) -> pd.DataFrame | None:
     return frame.drop(columns=[c for c in ("year", "region") if c in frame]).reset_index(drop=True)
 
 
+def warm_cluster_caches(ds: Dataset) -> None:
+    """Compute every cluster's totals and the co-location matrix of the last year now (in a
+    background thread, once per version of the dataset's file), so that the first cluster page
+    after a load finds them instead of taking ~2 s at US-county scale. A failure here (say the
+    file was replaced meanwhile) is left to the page, which computes them itself."""
+    try:
+        level = map_level(ds, None)
+        _cluster_totals(ds.store, ds.name, ds.version, level)
+        _colocation(ds.store, ds.name, ds.version, ds.info.years[-1], level)
+    except Exception:  # noqa: BLE001 - best effort: the page does the same work on demand
+        log.debug("warming the cluster caches of %s failed", ds.name, exc_info=True)
+
+
+def _after_warming(ds: Dataset) -> None:
+    """Wait for the warm-up under way, if any, rather than compute the same thing beside it."""
+    if ds.warming is not None and ds.warming is not threading.current_thread():
+        ds.warming.join(timeout=120)
+
+
 def cluster_regions(ds: Dataset, code: str, year: int) -> pd.DataFrame:
     """Every region with the cluster in ``year``, largest employment first."""
     keep = ["region", "employment", "lq", "stars", "region_share", "growth_cagr", "wage"]
@@ -526,6 +558,7 @@ def cluster_trends(ds: Dataset, code: str) -> pd.DataFrame:
 
     Only regions of the most common level are summed, so that a panel holding both states and
     counties (or an aggregate) is not counted twice."""
+    _after_warming(ds)
     totals = _cluster_totals(ds.store, ds.name, ds.version, map_level(ds, None))
     out = totals[totals["cluster"] == code]
     return out[["year", "employment", "payroll", "wage", "regions"]].reset_index(drop=True)
@@ -581,6 +614,7 @@ def _colocation(
 
 
 def related_clusters(ds: Dataset, code: str, year: int) -> pd.DataFrame:
+    _after_warming(ds)
     clusters, sim = _colocation(ds.store, ds.name, ds.version, year, map_level(ds, None))
     if code not in clusters or len(clusters) < 2:
         return pd.DataFrame({"cluster": [], "cluster_name": [], "similarity": []})
