@@ -25,8 +25,10 @@ is one establishment.
 from __future__ import annotations
 
 import csv
+import functools
 import glob
 import gzip
+import operator
 import os
 import shutil
 import tempfile
@@ -445,19 +447,9 @@ def cells_expr(
         )
         group[key] = f"_{key}_id"
     has_payroll = "payroll" in t.columns
-    bad = (
-        t.year.isnull()
-        | t.region.isnull()
-        | (t.region == "")
-        | t.industry.isnull()
-        | (t.industry == "")
-        | t.employees.isnull()
-        | (t.employees < 0)
-    )
-    if has_payroll:
-        bad = bad | (t.payroll < 0)
     if not checked:
-        t = t.mutate(_bad=(bad | unmapped).ifelse(1, 0))
+        bad = functools.reduce(operator.or_, (c for _, c, _ in _checks(t)), unmapped)
+        t = t.mutate(_bad=bad.ifelse(1, 0))
     keys = ["year", group["region"], group["industry"]]
     # the unit of the dominance rule: the firm, or the establishment when the firm is unknown
     units: dict[str, Any] = {}
