@@ -61,18 +61,20 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def wait_until_answering(url: str, process: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + 20
+def wait_until_answering(
+    url: str, process: subprocess.Popen, log: Path, seconds: float = 20
+) -> None:
+    deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if process.poll() is not None:
             pytest.fail(f"clusteratlas serve ended early:\n{log.read_text()}")
         try:
-            with urllib.request.urlopen(url, timeout=1) as response:
+            with urllib.request.urlopen(url, timeout=2) as response:
                 if response.status == 200:
                     return
         except (urllib.error.URLError, ConnectionError, TimeoutError):
             time.sleep(0.1)
-    pytest.fail(f"clusteratlas serve did not answer within 20 s:\n{log.read_text()}")
+    pytest.fail(f"clusteratlas serve did not answer within {seconds:.0f} s:\n{log.read_text()}")
 
 
 @pytest.fixture(scope="module")

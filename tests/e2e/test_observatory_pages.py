@@ -24,9 +24,6 @@ import math
 import os
 import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -49,6 +46,7 @@ from e2e.test_journey import (
     Visit,
     browser,  # noqa: F401 - a fixture, used by name
     free_port,
+    wait_until_answering,
 )
 
 pytestmark = pytest.mark.e2e
@@ -137,7 +135,8 @@ def server(tmp_path_factory: pytest.TempPathFactory, reference) -> Iterator[str]
         )
     base = f"http://127.0.0.1:{port}"
     try:
-        wait_until_answering(f"{base}/observatory", process, log)
+        # a minute for the start: the machine may be busy
+        wait_until_answering(f"{base}/observatory", process, log, seconds=60)
         yield base
     finally:
         process.terminate()
@@ -146,21 +145,6 @@ def server(tmp_path_factory: pytest.TempPathFactory, reference) -> Iterator[str]
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
-
-
-def wait_until_answering(url: str, process: subprocess.Popen, log: Path) -> None:
-    """As in test_journey, with a minute for the start: the machine may be busy."""
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"clusteratlas serve ended early:\n{log.read_text()}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            time.sleep(0.2)
-    pytest.fail(f"clusteratlas serve did not answer within 60 s:\n{log.read_text()}")
 
 
 class ObservatoryVisit(Visit):

@@ -264,20 +264,18 @@ class Dataset:
         return year
 
     def region(self, code: str) -> str:
-        name = self.region_names.get(code)
-        if name is None:
-            raise HTTPException(
-                status.HTTP_404_NOT_FOUND,
-                detail=f"The dataset “{self.info.title}” has no region “{code}”.",
-            )
-        return name
+        return self._name(self.region_names, code, "region")
 
     def cluster(self, code: str) -> str:
-        name = self.cluster_names.get(code)
+        return self._name(self.cluster_names, code, "cluster")
+
+    def _name(self, names: dict[str, str], code: str, kind: str) -> str:
+        """The name of ``code``; a 404 page when the dataset has no such region or cluster."""
+        name = names.get(code)
         if name is None:
             raise HTTPException(
                 status.HTTP_404_NOT_FOUND,
-                detail=f"The dataset “{self.info.title}” has no cluster “{code}”.",
+                detail=f"The dataset “{self.info.title}” has no {kind} “{code}”.",
             )
         return name
 
