@@ -60,9 +60,10 @@ def primary_suppression(
     """Cells that are sensitive in themselves: a boolean array over the rows of ``cells``.
 
     ``cells`` has ``employment`` and ``establishments`` and, for the dominance rule,
-    ``top_firm_employment`` (the employment of the cell's largest firm). A cell is sensitive
-    when it has fewer than ``min_establishments`` establishments, or when its largest firm holds
-    more than ``dominance_share`` of its employment.
+    ``top_firm_employment`` (the employment of the cell's largest firm) or ``dominated`` (a
+    boolean already computed with ``dominance_share``). A cell is sensitive when it has fewer
+    than ``min_establishments`` establishments, or when its largest firm holds more than
+    ``dominance_share`` of its employment.
     """
     if dominance_share is not None and not 0 < dominance_share <= 1:
         raise ValueError(f"dominance_share must be in (0, 1], got {dominance_share}")
@@ -70,11 +71,14 @@ def primary_suppression(
     if min_establishments > 0:
         sensitive |= cells["establishments"].to_numpy(np.float64) < min_establishments
     if dominance_share is not None:
-        if "top_firm_employment" not in cells:
+        if "dominated" in cells:
+            sensitive |= cells["dominated"].to_numpy(bool)
+        elif "top_firm_employment" in cells:
+            top = cells["top_firm_employment"].to_numpy(np.float64)
+            total = cells["employment"].to_numpy(np.float64)
+            sensitive |= top > dominance_share * total
+        else:
             raise ValueError("the dominance rule needs the column top_firm_employment")
-        top = cells["top_firm_employment"].to_numpy(np.float64)
-        total = cells["employment"].to_numpy(np.float64)
-        sensitive |= top > dominance_share * total
     return sensitive
 
 
@@ -209,8 +213,9 @@ def suppress(
 
     ``cells`` has ``year, region, industry`` (each combination once), ``value`` (the measure
     whose margins are published, by default ``employment``), ``establishments`` and, for the
-    dominance rule, ``top_firm_employment``. Complementary cells are chosen year by year from the
-    cells with a positive ``value``; absent cells are empty and published as such.
+    dominance rule, ``top_firm_employment`` or ``dominated`` (see :func:`primary_suppression`).
+    Complementary cells are chosen year by year from the cells with a positive ``value``; absent
+    cells are empty and published as such.
     """
     primary = primary_suppression(
         cells, min_establishments=min_establishments, dominance_share=dominance_share

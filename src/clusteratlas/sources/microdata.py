@@ -2,17 +2,21 @@
 
 Input files (Parquet or CSV) hold one row per establishment and year: ``year, region, industry,
 employees`` and optionally ``establishment_id, firm_id, payroll`` (other names through a column
-map). :func:`aggregate` builds **one ibis expression** (:func:`cells_expr`) and runs it on the
-engine asked for: DuckDB (embedded, bounded memory, spills to disk) or Spark (local mode or a
-cluster). The expression
+map). :func:`aggregate` builds ibis expressions and runs them on the engine asked for: DuckDB
+(embedded, bounded memory, spills to disk) or Spark (local mode or a cluster). After passes
+that check the rows and collect the codes, the cells pass (:func:`cells_expr`)
 
 1. joins each row to the integer id of the ancestor of its region and industry at the requested
-   levels (small ``code → ancestor`` tables built from the hierarchies of :mod:`hierarchies`,
-   after one pass that checks every code),
-2. sums employment (and payroll) per establishment, then per firm, counting establishments
-   (one group each: faster than ``COUNT(DISTINCT)``),
-3. sums the firms per cell, keeping the largest firm's employment for the dominance rule and a
-   count of invalid rows, and labels the cells with their codes.
+   levels (small ``code → ancestor`` tables built from the hierarchies of :mod:`hierarchies`),
+2. sums employment (and payroll) per establishment where an establishment may have several
+   rows in a year (one group each: faster than ``COUNT(DISTINCT)``; skipped on DuckDB when a
+   bitmap shows that ids are unique per year),
+3. sums them per cell, counting establishments, with bounds of the largest firm's employment
+   for the dominance rule (the largest establishment; "votes" of the firms by bits of their
+   id's hash), and labels the cells with their codes.
+
+Only the cells whose bounds do not settle the dominance rule go through the firm-level
+grouping (:func:`top_firms_expr`), on their own rows.
 
 Only the cells (a few hundred thousand rows at most) come back to Python, where
 :mod:`confidentiality` withholds the sensitive cells and their complements, and the long panel
@@ -25,10 +29,8 @@ is one establishment.
 from __future__ import annotations
 
 import csv
-import functools
 import glob
 import gzip
-import operator
 import os
 import shutil
 import tempfile
@@ -72,6 +74,12 @@ PARQUET_SUFFIXES = (".parquet", ".pq")
 #: the measure whose region and industry totals are taken as published
 PUBLISHED = "employment"
 MAX_SHOWN = 10
+#: bits of a hash of the firm id that the cells pass "votes" on (see :func:`cells_expr`);
+#: measured at 50 million rows (benchmarks/aggregate.py): 4 bits leave 449 of 131,570 cells
+#: (3,687 rows) to the exact firm-level pass, each bit costs ~0.5 s of the ~5 s cells pass
+VOTE_BITS = 4
+#: largest bitmap (in bits) that :func:`_establishments_unique` builds on DuckDB
+MAX_BITMAP = 1 << 30
 
 
 # ---------------------------------------------------------------------------- inputs
@@ -411,28 +419,106 @@ def cells_expr(
     *,
     region_map: pd.DataFrame | None = None,
     industry_map: pd.DataFrame | None = None,
-    checked: bool = False,
     every_firm: bool = False,
+    unique_establishments: bool = False,
+    vote_bits: int = 0,
 ) -> ir.Table:
-    """The aggregation: one ibis expression, whatever the engine.
+    """The cells pass: one ibis expression, whatever the engine, over rows already checked.
 
     ``region_map``/``industry_map`` are ``code, ancestor`` frames (see :func:`ancestor_map`);
     without one the codes are kept. Returns one row per ``year, region, industry`` with
-    ``employment, establishments[, payroll], top_firm_employment, rows, invalid`` (rows with an
-    empty key or a code missing from its map, an employee count or payroll that is not a
-    number, or a negative one). ``checked``: the rows are known to be valid and their codes to
-    be in the maps (:func:`aggregate` checks first, and counts the rows), so no row is tested
-    or counted again and ``rows, invalid`` are left out; ``every_firm``: no row lacks its
-    ``firm_id`` (one grouping key fewer).
+    ``employment, establishments[, payroll], largest_unit`` (the largest establishment's
+    employment, a lower bound of the largest firm's), and, with ``vote_bits`` > 0 and a
+    ``firm_id``, the votes ``_vote0, _vote1, …``: the employment of the firms whose id's hash
+    has that bit set. A firm lies on one side of every bit, so its employment is at most
+    ``min over bits of max(_vote, employment - _vote)`` (:func:`dominance_bounds`): most cells
+    are settled by these bounds, and only the others go to :func:`top_firms_expr`, the
+    exact firm-level grouping, instead of grouping every firm of every cell.
+
+    ``every_firm``: no row lacks its ``firm_id`` (one grouping key fewer);
+    ``unique_establishments``: no ``establishment_id`` occurs twice in a year, so each row is one
+    establishment (otherwise the rows are first grouped per establishment, which is how distinct
+    establishments are counted without ``COUNT(DISTINCT)``). With maps, the cells carry the
+    integer ids of their ancestors (``_region_id``, ``_industry_id``) beside the codes.
     """
+    import ibis
+
+    t, keys, labels = _establishment_rows(
+        table, region_map, industry_map, every_firm, unique_establishments
+    )
+    aggs: dict[str, Any] = {
+        "employment": t.employees.sum(),
+        "establishments": t.count(),
+    }
+    if "payroll" in t.columns:
+        aggs["payroll"] = t.payroll.sum()
+    aggs["largest_unit"] = t.employees.max()
+    if vote_bits and "_firm" in t.columns:
+        firm = t._firm
+        bits = firm % 65521 if firm.type().is_integer() else firm.hash()
+        for b in range(vote_bits):
+            aggs[f"_vote{b}"] = ibis.ifelse((bits & (1 << b)) != 0, t.employees, 0.0).sum()
+    return _labelled(t.group_by(keys).aggregate(**aggs), labels)
+
+
+def top_firms_expr(
+    table: ir.Table,
+    cells: pd.DataFrame,
+    *,
+    region_map: pd.DataFrame | None = None,
+    industry_map: pd.DataFrame | None = None,
+    every_firm: bool = False,
+    unique_establishments: bool = False,
+) -> ir.Table:
+    """The largest firm's employment (``top_firm_employment``) in each of ``cells`` (rows of
+    :func:`cells_expr`'s result, with the same maps): the firm-level grouping, on the rows of
+    those cells only. A firm is its ``firm_id``; an establishment without one is its own firm."""
+    import ibis
+
+    t, keys, _ = _establishment_rows(
+        table, region_map, industry_map, every_firm, unique_establishments
+    )
+    wanted = ibis.memtable(cells[keys].reset_index(drop=True))
+    t = t.join(wanted, keys)
+    units = [c for c in ("_firm", "_alone") if c in t.columns]
+    firms = t.group_by([*keys, *units]).aggregate(_employment=t.employees.sum())
+    return firms.group_by(keys).aggregate(top_firm_employment=firms._employment.max())
+
+
+def dominance_bounds(cells: pd.DataFrame, *, firms: bool) -> tuple[np.ndarray, np.ndarray]:
+    """(lower, upper) bounds of the largest firm's employment in each of ``cells``
+    (:func:`cells_expr`'s result): the largest establishment, and the largest side of the
+    votes on the firm's side of every bit (the cell's employment without votes). Without
+    firms (``firms=False``: no ``firm_id``) each establishment is its own firm: both bounds
+    are the largest establishment."""
+    total = cells["employment"].to_numpy(np.float64)
+    lower = cells["largest_unit"].to_numpy(np.float64)
+    if not firms:
+        return lower, lower
+    upper = total.copy()
+    for name in (c for c in cells.columns if c.startswith("_vote")):
+        side = cells[name].to_numpy(np.float64)
+        upper = np.minimum(upper, np.maximum(side, total - side))
+    return lower, upper
+
+
+def _establishment_rows(
+    table: ir.Table,
+    region_map: pd.DataFrame | None,
+    industry_map: pd.DataFrame | None,
+    every_firm: bool,
+    unique_establishments: bool,
+) -> tuple[ir.Table, list[str], dict[str, ir.Table]]:
+    """One row per establishment of a cell (the rows themselves when they are), with the
+    ancestors' integer ids and the firm (``_firm``, and ``_alone`` for establishments without
+    a firm); also the cell's keys and the label tables of the ids."""
     import ibis
 
     t = table
     # mapped codes are grouped by the integer id of their ancestor (cheaper to hash than text)
-    # and labelled at the end; a code missing from its map makes the row invalid
+    # and labelled at the end
     labels: dict[str, ir.Table] = {}
     group = {"region": "region", "industry": "industry"}
-    unmapped = ibis.literal(False)
     for key, mapping in (("region", region_map), ("industry", industry_map)):
         if mapping is None:
             continue
@@ -441,15 +527,10 @@ def cells_expr(
             pd.DataFrame({f"_{key}_code": mapping["code"].astype(str), f"_{key}_id": ids})
         )
         t = t.left_join(m, t[key] == m[f"_{key}_code"]).drop(f"_{key}_code")
-        unmapped = unmapped | (t[key].notnull() & t[f"_{key}_id"].isnull())
         labels[key] = ibis.memtable(
             pd.DataFrame({f"_{key}_lid": np.arange(len(uniques)), f"_{key}_label": uniques})
         )
         group[key] = f"_{key}_id"
-    has_payroll = "payroll" in t.columns
-    if not checked:
-        bad = functools.reduce(operator.or_, (c for _, c, _ in _checks(t)), unmapped)
-        t = t.mutate(_bad=bad.ifelse(1, 0))
     keys = ["year", group["region"], group["industry"]]
     # the unit of the dominance rule: the firm, or the establishment when the firm is unknown
     units: dict[str, Any] = {}
@@ -459,63 +540,24 @@ def cells_expr(
             units["_alone"] = t.firm_id.isnull().ifelse(
                 t.establishment_id, ibis.null(t.establishment_id.type())
             )
-    elif "establishment_id" in t.columns:
-        units["_firm"] = t.establishment_id
-    if not units:  # each row is an establishment and its own firm
-        aggs: dict[str, Any] = {
-            "employment": t.employees.sum(),
-            "establishments": t.count(),
-        }
-        if has_payroll:
-            aggs["payroll"] = t.payroll.sum()
-        aggs |= {
-            "top_firm_employment": t.employees.max(),
-        }
-        if not checked:
-            aggs |= {"rows": t.count(), "invalid": t._bad.sum()}
-        return _labelled(t.group_by(keys).aggregate(**aggs), labels)
     t = t.mutate(**units)
-    if "establishment_id" in t.columns:
-        # distinct establishments without COUNT(DISTINCT): one group per establishment first
-        # (1.5× faster on DuckDB), then counted per firm
+    if "establishment_id" in t.columns and not unique_establishments:
         sums: dict[str, Any] = {"employees": t.employees.sum()}
-        if not checked:
-            sums |= {"_rows": t.count(), "_bad": t._bad.sum()}
-        if has_payroll:
+        if "payroll" in t.columns:
             sums["payroll"] = t.payroll.sum()
         t = t.group_by([*keys, *units, "establishment_id"]).aggregate(**sums)
-        if not checked:
-            rows, invalid = t._rows.sum(), t._bad.sum()
-    elif not checked:
-        rows, invalid = t.count(), t._bad.sum()
-    firms_aggs: dict[str, Any] = {
-        "_employment": t.employees.sum(),
-        "_establishments": t.count(),
-    }
-    if not checked:
-        firms_aggs |= {"_rows": rows, "_invalid": invalid}
-    if has_payroll:
-        firms_aggs["_payroll"] = t.payroll.sum()
-    firms = t.group_by([*keys, *units]).aggregate(**firms_aggs)
-    aggs = {
-        "employment": firms._employment.sum(),
-        "establishments": firms._establishments.sum(),
-    }
-    if has_payroll:
-        aggs["payroll"] = firms._payroll.sum()
-    aggs["top_firm_employment"] = firms._employment.max()
-    if not checked:
-        aggs |= {"rows": firms._rows.sum(), "invalid": firms._invalid.sum()}
-    return _labelled(firms.group_by(keys).aggregate(**aggs), labels)
+    return t, keys, labels
 
 
 def _labelled(cells: ir.Table, labels: Mapping[str, ir.Table]) -> ir.Table:
-    """Cells with the ancestor codes in place of their integer ids."""
+    """Cells with the ancestor codes beside their integer ids."""
     for key, table in labels.items():
         cells = cells.left_join(table, cells[f"_{key}_id"] == table[f"_{key}_lid"])
         cells = cells.mutate(**{key: cells[f"_{key}_label"]})
     order = ["year", "region", "industry"]
-    return cells.select(*order, *[c for c in cells.columns if c not in order and c[0] != "_"])
+    ids = [f"_{key}_id" for key in labels]
+    rest = [c for c in cells.columns if c not in order and (c[0] != "_" or c.startswith("_vote"))]
+    return cells.select(*order, *ids, *rest)
 
 
 def ancestor_map(
@@ -641,6 +683,15 @@ def aggregate(
         }
         if "firm_id" in table.columns and "establishment_id" in table.columns:
             first["no_firm"] = table.firm_id.isnull().ifelse(1, 0).sum()
+        bitmap = engine == "duckdb" and _integer_ids(table)
+        if bitmap:
+            first |= {
+                "est_count": table.establishment_id.count(),
+                "est_min": table.establishment_id.min(),
+                "est_max": table.establishment_id.max(),
+                "year_min": table.year.min(),
+                "year_max": table.year.max(),
+            }
         summary = con.execute(table.aggregate(**first)).iloc[0]
         invalid = int(summary["invalid"])
         if invalid:
@@ -658,16 +709,18 @@ def aggregate(
                 if level is None
                 else ancestor_map(codes, dimension=key, level=level, scheme=scheme)
             )
-        every_firm = "no_firm" in summary and int(summary["no_firm"]) == 0
-        cells = con.execute(
-            cells_expr(
-                table,
-                region_map=maps["region"],
-                industry_map=maps["industry"],
-                checked=True,
-                every_firm=every_firm,
+        plan = {
+            "region_map": maps["region"],
+            "industry_map": maps["industry"],
+            "every_firm": "no_firm" in summary and int(summary["no_firm"]) == 0,
+            "unique_establishments": bitmap and _establishments_unique(con, table, summary),
+        }
+        dominance = dominance_share is not None
+        cells = con.execute(cells_expr(table, **plan, vote_bits=VOTE_BITS if dominance else 0))
+        if dominance:
+            cells["dominated"] = _dominated(
+                con, table, cells, plan, dominance_share, min_establishments
             )
-        )
     cells = cells.sort_values(["year", "region", "industry"], kind="stable", ignore_index=True)
     cells["year"] = cells["year"].astype(np.int64)
     return _publish(
@@ -677,6 +730,56 @@ def aggregate(
         min_establishments=min_establishments,
         dominance_share=dominance_share,
     )
+
+
+def _integer_ids(table: ir.Table) -> bool:
+    return "establishment_id" in table.columns and table.establishment_id.type().is_integer()
+
+
+def _establishments_unique(con: Any, table: ir.Table, summary: pd.Series) -> bool:
+    """Whether no establishment id occurs twice in a year and none is empty (DuckDB, integer
+    ids): a count of the distinct (year, id) pairs in a bitmap, ``bitstring_agg``, which
+    takes ~0.7 s at 50 million rows where grouping per establishment takes ~9 s."""
+    rows = int(summary["rows"])
+    if rows == 0 or int(summary["est_count"]) != rows:
+        return rows == 0
+    low, span = int(summary["est_min"]), int(summary["est_max"]) - int(summary["est_min"]) + 1
+    first_year = int(summary["year_min"])
+    size = span * (int(summary["year_max"]) - first_year + 1)
+    if size > MAX_BITMAP:
+        return False
+    import ibis
+
+    sql = ibis.to_sql(table.select("year", "establishment_id"), dialect="duckdb")
+    position = f"(year - {first_year}) * {span} + (establishment_id - {low})"
+    query = f"SELECT bit_count(bitstring_agg({position}, 0, {size - 1})) FROM ({sql})"
+    return int(con.raw_sql(query).fetchall()[0][0]) == rows
+
+
+def _dominated(
+    con: Any,
+    table: ir.Table,
+    cells: pd.DataFrame,
+    plan: Mapping[str, Any],
+    share: float,
+    min_establishments: int,
+) -> np.ndarray:
+    """Which ``cells`` have a firm with more than ``share`` of their employment: settled by
+    :func:`dominance_bounds` where they can, by :func:`top_firms_expr` for the rest (except
+    cells with fewer than ``min_establishments``, withheld whatever their firms)."""
+    limit = share * cells["employment"].to_numpy(np.float64)
+    lower, upper = dominance_bounds(cells, firms="firm_id" in table.columns)
+    dominated = lower > limit
+    undecided = (~dominated & (upper > limit)) & (
+        cells["establishments"].to_numpy(np.float64) >= min_establishments
+    )
+    if undecided.any():
+        keys = [c for c in ("year", "_region_id", "_industry_id") if c in cells]
+        wanted = cells.loc[undecided, keys]
+        top = con.execute(top_firms_expr(table, wanted, **plan))
+        top = wanted.merge(top, on=keys, how="left")["top_firm_employment"].to_numpy(np.float64)
+        dominated[undecided] = top > limit[undecided]
+    return dominated
 
 
 def _publish(
