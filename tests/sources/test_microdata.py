@@ -373,7 +373,15 @@ def spark():
     ],
     ids=["rolled-up-suppressed", "finest"],
 )
-def test_same_frame_on_duckdb_and_spark(files, spark, options):
+@pytest.mark.parametrize("ids", ["text", "integer"])
+def test_same_frame_on_duckdb_and_spark(rows, files, spark, options, ids, tmp_path):
+    if ids == "integer":  # DuckDB checks integer establishment ids with a bitmap
+        numbered = rows.assign(
+            establishment_id=rows["establishment_id"].str[1:].astype(int),
+            firm_id=rows["firm_id"].str[1:].astype(int),
+        )
+        files = [tmp_path / "numbered.parquet"]
+        numbered.to_parquet(files[0], index=False)
     on_duckdb = aggregate(files, engine="duckdb", **options)
 
     on_spark = aggregate(files, engine="spark", spark_session=spark, **options)

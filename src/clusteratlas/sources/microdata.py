@@ -473,13 +473,15 @@ def top_firms_expr(
     """The largest firm's employment (``top_firm_employment``) in each of ``cells`` (rows of
     :func:`cells_expr`'s result, with the same maps): the firm-level grouping, on the rows of
     those cells only. A firm is its ``firm_id``; an establishment without one is its own firm."""
-    import ibis
 
     t, keys, _ = _establishment_rows(
-        table, region_map, industry_map, every_firm, unique_establishments
+        table,
+        region_map,
+        industry_map,
+        every_firm,
+        unique_establishments,
+        only=cells,
     )
-    wanted = ibis.memtable(cells[keys].reset_index(drop=True))
-    t = t.join(wanted, keys)
     units = [c for c in ("_firm", "_alone") if c in t.columns]
     firms = t.group_by([*keys, *units]).aggregate(_employment=t.employees.sum())
     return firms.group_by(keys).aggregate(top_firm_employment=firms._employment.max())
@@ -508,10 +510,13 @@ def _establishment_rows(
     industry_map: pd.DataFrame | None,
     every_firm: bool,
     unique_establishments: bool,
+    *,
+    only: pd.DataFrame | None = None,
 ) -> tuple[ir.Table, list[str], dict[str, ir.Table]]:
     """One row per establishment of a cell (the rows themselves when they are), with the
     ancestors' integer ids and the firm (``_firm``, and ``_alone`` for establishments without
-    a firm); also the cell's keys and the label tables of the ids."""
+    a firm); also the cell's keys and the label tables of the ids. ``only``: the rows of these
+    cells only (a frame of their keys), kept before any grouping."""
     import ibis
 
     t = table
@@ -532,6 +537,8 @@ def _establishment_rows(
         )
         group[key] = f"_{key}_id"
     keys = ["year", group["region"], group["industry"]]
+    if only is not None:
+        t = t.semi_join(ibis.memtable(only[keys].reset_index(drop=True)), keys)
     # the unit of the dominance rule: the firm, or the establishment when the firm is unknown
     units: dict[str, Any] = {}
     if "firm_id" in t.columns:
