@@ -16,7 +16,9 @@ from hypothesis import strategies as st
 from clusteratlas.sources.microdata import (
     VOTE_BITS,
     _columns_of,
+    _distinct_establishments,
     _establishments_unique,
+    _parquet_ranges,
     aggregate,
     cells_expr,
     connect,
@@ -134,22 +136,28 @@ def test_firm_level_pass_gives_the_largest_firm_of_the_cells_asked(tmp_path):
     np.testing.assert_array_equal(got["top_firm_employment"], got["top"])
 
 
-def test_bitmap_tells_whether_establishment_ids_repeat_in_a_year(tmp_path):
+@pytest.mark.parametrize("statistics", [True, False], ids=["in-first-pass", "own-pass"])
+def test_bitmap_tells_whether_establishment_ids_repeat_in_a_year(tmp_path, statistics):
     def unique(frame: pd.DataFrame) -> bool:
         path = _write(frame, tmp_path)
+        columns = _columns_of([path], {})
+        ranges = _parquet_ranges([path], columns) if statistics else None
+        assert (ranges is not None) == statistics
         with connect(threads=2) as con:
-            table = read_microdata(con, [path], _columns_of([path], {}))
-            summary = con.execute(
-                table.aggregate(
-                    rows=table.count(),
-                    est_count=table.establishment_id.count(),
-                    est_min=table.establishment_id.min(),
-                    est_max=table.establishment_id.max(),
-                    year_min=table.year.min(),
-                    year_max=table.year.max(),
-                )
-            ).iloc[0]
-            return _establishments_unique(con, table, summary)
+            table = read_microdata(con, [path], columns)
+            first = {
+                "rows": table.count(),
+                "est_count": table.establishment_id.count(),
+                "est_min": table.establishment_id.min(),
+                "est_max": table.establishment_id.max(),
+                "year_min": table.year.min(),
+                "year_max": table.year.max(),
+            }
+            distinct = ranges and _distinct_establishments(table, *ranges)
+            if distinct is not None:
+                first["est_distinct"] = distinct
+            summary = con.execute(table.aggregate(**first)).iloc[0]
+            return _establishments_unique(con, table, summary, ranges)
 
     base = pd.DataFrame(
         {
@@ -162,8 +170,11 @@ def test_bitmap_tells_whether_establishment_ids_repeat_in_a_year(tmp_path):
     )
     assert unique(base)
     assert not unique(base.assign(establishment_id=[-5, -5, 10**6, 7]))
-    assert not unique(base.assign(establishment_id=pd.array([-5, None, 1, 2], "Int64")))
     assert not unique(base.assign(establishment_id=[0, 2**40, 1, 2]))  # too wide: not checked
+    assert unique(base.assign(establishment_id=[7, 7, 7, 8], year=[2020, 2021, 2023, 2023]))
+    assert not unique(base.assign(establishment_id=[7, 7, 7, 7], year=[2020, 2021, 2023, 2023]))
+    if not statistics:  # (an empty id leaves a row group without statistics)
+        assert not unique(base.assign(establishment_id=pd.array([-5, None, 1, 2], "Int64")))
 
 
 @settings(

@@ -16,7 +16,7 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-from scipy import sparse, stats
+from scipy import sparse
 from scipy.sparse import csgraph
 
 __all__ = [
@@ -824,6 +824,8 @@ def _lpm(
     se = np.sqrt(np.clip(np.diag(V), 0.0, None))
     with np.errstate(divide="ignore", invalid="ignore"):
         t = beta / se
+    from scipy import stats  # imported here: scipy.stats takes ~0.6 s to import
+
     p = 2.0 * stats.t.sf(np.abs(t), df=n - k)
     tss = float(yt @ yt)
     r2 = 1.0 - float(e @ e) / tss if tss > 0 else np.nan
