@@ -318,6 +318,8 @@ def main() -> None:
         folder.mkdir(parents=True, exist_ok=True)
         start = time.perf_counter()
         info = generate(folder, args.rows)
+        os.sync()  # the files on disk before any method runs (else the first one shares the
+        # disk with their write-back)
         size = sum(p.stat().st_size for p in folder.glob("*.parquet")) / 1024**2
         print(
             f"generated {info['files']} Parquet files, {size:,.0f} MB, "

@@ -360,9 +360,11 @@ def read_microdata(
 
     spark = con.name == "pyspark"
     selections = []
-    for path in paths:
+    for path, group in _read_groups(paths, columns, together=not spark and not raw):
         text = _kind(path) == "csv"
-        if not text:
+        if len(group) > 1:  # one read of many files: the file of each row from DuckDB
+            t = con.read_parquet([str(p) for p in group], filename=True)
+        elif not text:
             t = con.read_parquet(str(path))
         else:
             sep = "\t" if ".tsv" in path.name.lower() else ","
@@ -385,7 +387,7 @@ def read_microdata(
                 out[name] = _text(cols[name], strip=True) if text else cols[name]
         if "payroll" in cols:
             out["payroll"] = _number(cols["payroll"], "float64")
-        out["_file"] = ibis.literal(str(path))
+        out["_file"] = t.filename if len(group) > 1 else ibis.literal(str(path))
         if raw:
             for name, column in cols.items():
                 out[f"_raw_{name}"] = column.cast("string")
@@ -400,6 +402,27 @@ def read_microdata(
                 out[name] = _text(out[name], strip=False)
     parts = [t.select(**out) for t, out in selections]
     return parts[0] if len(parts) == 1 else ibis.union(*parts)
+
+
+def _read_groups(
+    paths: Sequence[Path], columns: Mapping[Path, Mapping[str, str]], *, together: bool
+) -> list[tuple[Path, list[Path]]]:
+    """The files in reads: with ``together``, Parquet files with the same columns and types
+    are read in one (a union of one read per file costs DuckDB ~0.4 s to plan at 50 files,
+    for every pass), each with the first of them; CSV files, and every file otherwise, alone."""
+    if not together:
+        return [(path, [path]) for path in paths]
+    import pyarrow.parquet as pq
+
+    groups: dict[Any, list[Path]] = {}
+    for path in paths:
+        key: Any = path
+        if _kind(path) == "parquet":
+            schema = pq.read_schema(path)
+            if "filename" not in {n.lower() for n in schema.names}:
+                key = (tuple(sorted(columns[path].items())), str(schema.remove_metadata()))
+        groups.setdefault(key, []).append(path)
+    return [(group[0], group) for group in groups.values()]
 
 
 def _text(column: Any, *, strip: bool) -> Any:
