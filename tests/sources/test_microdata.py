@@ -284,6 +284,33 @@ def test_codes_outside_the_hierarchy_are_reported_not_dropped(rows, tmp_path):
     )
 
 
+def test_files_read_together_still_name_the_file_of_a_bad_row_or_code(rows, tmp_path):
+    """Parquet files with the same columns are read in one go: errors still name the file."""
+    parts = [rows.iloc[k::3].reset_index(drop=True) for k in range(3)]
+    paths = [tmp_path / f"part-{k}.parquet" for k in range(3)]
+    for part, path in zip(parts, paths, strict=True):
+        part.to_parquet(path, index=False)
+    # a file with a column named like DuckDB's file name column is read on its own
+    odd = tmp_path / "odd.parquet"
+    parts[0].head(5).assign(filename="x").to_parquet(odd, index=False)
+    together = aggregate([*paths, odd], region_level=2)
+    assert together.rows == len(rows) + 5
+
+    bad = parts[2].astype({"employees": float})
+    bad.loc[41, "employees"] = -1.0
+    bad.to_parquet(paths[2], index=False)
+    with pytest.raises(InputError) as excinfo:
+        aggregate(paths)
+    assert str(excinfo.value).splitlines()[1:] == [
+        f"{paths[2]}, column 'employees': 1 row negative value (row 42: '-1.0')"
+    ]
+
+    parts[1].assign(region="Lyon").to_parquet(paths[1], index=False)
+    parts[2].to_parquet(paths[2], index=False)
+    with pytest.raises(InputError, match=rf"'Lyon' \({paths[1]}\)"):
+        aggregate(paths, region_level=2)
+
+
 def test_files_must_agree_on_optional_columns(tmp_path):
     a = tmp_path / "a.csv"
     a.write_text("year,region,industry,employees,payroll\n2020,DE111,10.11,3,9\n", "utf-8")
