@@ -16,8 +16,8 @@ from hypothesis import strategies as st
 from clusteratlas.sources.microdata import (
     VOTE_BITS,
     _columns_of,
-    _distinct_establishments,
     _establishments_unique,
+    _id_summary,
     _parquet_ranges,
     aggregate,
     cells_expr,
@@ -145,17 +145,7 @@ def test_bitmap_tells_whether_establishment_ids_repeat_in_a_year(tmp_path, stati
         assert (ranges is not None) == statistics
         with connect(threads=2) as con:
             table = read_microdata(con, [path], columns)
-            first = {
-                "rows": table.count(),
-                "est_count": table.establishment_id.count(),
-                "est_min": table.establishment_id.min(),
-                "est_max": table.establishment_id.max(),
-                "year_min": table.year.min(),
-                "year_max": table.year.max(),
-            }
-            distinct = ranges and _distinct_establishments(table, *ranges)
-            if distinct is not None:
-                first["est_distinct"] = distinct
+            first = {"rows": table.count(), **_id_summary(table, ranges)}
             summary = con.execute(table.aggregate(**first)).iloc[0]
             return _establishments_unique(con, table, summary, ranges)
 

@@ -717,17 +717,7 @@ def aggregate(
         bitmap = engine == "duckdb" and _integer_ids(table)
         ranges = _parquet_ranges(paths, columns) if bitmap else None
         if bitmap:
-            first |= {
-                "est_count": table.establishment_id.count(),
-                "est_min": table.establishment_id.min(),
-                "est_max": table.establishment_id.max(),
-                "year_min": table.year.min(),
-                "year_max": table.year.max(),
-            }
-            # with the ranges from the files' statistics, the bitmap is filled in this pass
-            distinct = ranges and _distinct_establishments(table, *ranges)
-            if distinct is not None:
-                first["est_distinct"] = distinct
+            first |= _id_summary(table, ranges)
         summary = con.execute(table.aggregate(**first)).iloc[0]
         invalid = int(summary["invalid"])
         if invalid:
@@ -777,6 +767,23 @@ def aggregate(
 
 def _integer_ids(table: ir.Table) -> bool:
     return "establishment_id" in table.columns and table.establishment_id.type().is_integer()
+
+
+def _id_summary(table: ir.Table, ranges: tuple[int, ...] | None) -> dict[str, ir.Value]:
+    """What :func:`_establishments_unique` needs from the first pass: the count and range of
+    the establishment ids and years, and with ``ranges`` (from the files' statistics) the
+    bitmap's count of distinct (year, id) pairs, filled in the same pass."""
+    aggs = {
+        "est_count": table.establishment_id.count(),
+        "est_min": table.establishment_id.min(),
+        "est_max": table.establishment_id.max(),
+        "year_min": table.year.min(),
+        "year_max": table.year.max(),
+    }
+    distinct = ranges and _distinct_establishments(table, *ranges)
+    if distinct is not None:
+        aggs["est_distinct"] = distinct
+    return aggs
 
 
 def _establishments_unique(
