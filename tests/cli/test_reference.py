@@ -29,3 +29,11 @@ def test_cli_help_lists_the_commands():
     assert result.exit_code == 0
     for command in ("clusters", "shiftshare", "regions", "industries", "demo", "indicators"):
         assert command in result.output
+
+
+def test_cli_reference_names_the_kind_of_each_value():
+    text = render_reference()
+
+    assert "- `--dominance-share` NUMBER:" in text
+    assert "- `--min-establishments` INTEGER" in text
+    assert "- `--out`, `-o` PATH" in text

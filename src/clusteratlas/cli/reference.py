@@ -12,6 +12,9 @@ from clusteratlas.cli import ExitStatus, app
 
 __all__ = ["render_reference"]
 
+#: how an option's value is shown; options annotated otherwise take a path
+KINDS = {int: "INTEGER", float: "NUMBER", str: "TEXT"}
+
 
 def _param_line(param: Any) -> str:
     # Typer's bundled click objects, used by their public attributes only
@@ -24,7 +27,7 @@ def _param_line(param: Any) -> str:
     if isinstance(annotation, type) and issubclass(annotation, enum.Enum):
         kind = " `" + "|".join(str(m.value) for m in annotation) + "`"
     elif not param.is_flag:
-        kind = " " + {int: "INTEGER", str: "TEXT"}.get(annotation, "PATH")
+        kind = " " + KINDS.get(annotation, "PATH")
     default = ""
     if param.required:
         default = " (required)"
