@@ -166,6 +166,28 @@ def test_withheld_cells_have_the_flag_and_no_values(rows, files):
     assert panel.loc[~withheld, ["employment", "establishments", "payroll"]].notna().all().all()
 
 
+def test_each_step_is_reported_as_it_starts(rows, files):
+    steps: list[str] = []
+
+    result = aggregate(
+        files,
+        region_level=2,
+        industry_level=2,
+        min_establishments=25,
+        dominance_share=0.6,
+        on_step=steps.append,
+    )
+
+    assert steps[:3] == [
+        "checking the rows of 3 files",
+        "collecting the region and industry codes",
+        f"summing {len(rows):,} rows into cells",
+    ]
+    assert steps[3].startswith("grouping the firms of ")
+    assert steps[3].endswith(" cells the bounds leave undecided")
+    assert steps[4:] == [f"withholding confidential cells among {result.cells:,}"]
+
+
 def test_without_ids_each_row_is_an_establishment(tmp_path):
     path = tmp_path / "plain.csv"
     path.write_text(

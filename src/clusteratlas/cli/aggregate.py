@@ -132,7 +132,12 @@ def aggregate(
         if engine is not Engine.spark and spark_master is not None:
             raise ValueError("--spark-master needs --engine spark")
         status = f"aggregating on {engine.value}"
-        with err.status(status, spinner="dots") if err.is_terminal else nullcontext():
+        with err.status(status, spinner="dots") if err.is_terminal else nullcontext() as shown:
+
+            def on_step(text: str) -> None:
+                if shown is not None:
+                    shown.update(f"{status}: {text}")
+
             result = run(
                 microdata,
                 engine=engine.value,
@@ -146,6 +151,7 @@ def aggregate(
                 memory_limit=memory_limit,
                 temp_directory=temp_dir,
                 spark_master=spark_master,
+                on_step=on_step,
             )
         err.print(f"note: {result.describe()}", markup=False)
         _finish(result.panel, out, "panel")

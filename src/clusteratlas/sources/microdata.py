@@ -35,7 +35,7 @@ import gzip
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -679,13 +679,16 @@ def aggregate(
     threads: int | None = None,
     spark_master: str | None = None,
     spark_session: Any = None,
+    on_step: Callable[[str], None] | None = None,
 ) -> AggregateResult:
     """Read microdata files, aggregate them on ``engine`` and apply confidentiality rules.
 
     Returns the long panel (``year, region, industry, employment, establishments[, payroll],
     flag``) that :func:`~clusteratlas.sources.open_panel` reads: withheld cells have the flag
-    ``confidential`` and empty values.
+    ``confidential`` and empty values. ``on_step`` is called with a short description of each
+    step as it starts (for a progress display).
     """
+    step = on_step or (lambda _: None)
     if min_establishments < 0:
         raise ValueError(f"--min-establishments must be ≥ 0, got {min_establishments}")
     if dominance_share is not None and not 0 < dominance_share <= 1:
@@ -718,10 +721,13 @@ def aggregate(
         ranges = _parquet_ranges(paths, columns) if bitmap else None
         if bitmap:
             first |= _id_summary(table, ranges)
+        plural = "s" if len(paths) > 1 else ""
+        step(f"checking the rows of {len(paths):,} file{plural}")
         summary = con.execute(table.aggregate(**first)).iloc[0]
         invalid = int(summary["invalid"])
         if invalid:
             raise _invalid_rows(paths, columns, invalid)
+        step("collecting the region and industry codes")
         maps: dict[str, pd.DataFrame | None] = {"region": None, "industry": None}
         for key, level, scheme in (
             ("region", region_level, region_codes),
@@ -749,13 +755,15 @@ def aggregate(
             "unique_establishments": bitmap and _establishments_unique(con, table, summary, ranges),
         }
         dominance = dominance_share is not None
+        step(f"summing {int(summary['rows']):,} rows into cells")
         cells = con.execute(cells_expr(table, **plan, vote_bits=VOTE_BITS if dominance else 0))
         if dominance:
             cells["dominated"] = _dominated(
-                con, table, cells, plan, dominance_share, min_establishments
+                con, table, cells, plan, dominance_share, min_establishments, step
             )
     cells = cells.sort_values(["year", "region", "industry"], kind="stable", ignore_index=True)
     cells["year"] = cells["year"].astype(np.int64)
+    step(f"withholding confidential cells among {len(cells):,}")
     return _publish(
         cells,
         rows=int(summary["rows"]),
@@ -881,6 +889,7 @@ def _dominated(
     plan: Mapping[str, Any],
     share: float,
     min_establishments: int,
+    step: Callable[[str], None],
 ) -> np.ndarray:
     """Which ``cells`` have a firm with more than ``share`` of their employment: settled by
     :func:`dominance_bounds` where they can, by :func:`top_firms_expr` for the rest (except
@@ -894,6 +903,7 @@ def _dominated(
     if undecided.any():
         keys = [c for c in ("year", "_region_id", "_industry_id") if c in cells]
         wanted = cells.loc[undecided, keys]
+        step(f"grouping the firms of {len(wanted):,} cells the bounds leave undecided")
         top = con.execute(top_firms_expr(table, wanted, **plan))
         top = wanted.merge(top, on=keys, how="left")["top_firm_employment"].to_numpy(np.float64)
         dominated[undecided] = top > limit[undecided]
