@@ -209,3 +209,24 @@ def test_sensitive_cells_are_exactly_those_of_the_rules(
     shown = got[got["flag"] == ""]
     np.testing.assert_array_equal(shown["employment"], shown["employment_expected"])
     np.testing.assert_array_equal(shown["establishments"], shown["establishments_expected"])
+
+
+@pytest.mark.parametrize("share", [0.4, 0.5, 0.6])
+def test_firm_records_without_establishment_ids(tmp_path, share):
+    """Without ``establishment_id`` each row is one establishment of its firm."""
+    frame = microdata(8, 600, firms=3, step=16).drop(columns="establishment_id")
+    firms = frame.groupby([*KEYS, "firm_id"])["employees"].sum()
+    expected = frame.groupby(KEYS).agg(
+        employment=("employees", "sum"), establishments=("employees", "size")
+    )
+    expected["top"] = firms.groupby(level=KEYS).max()
+    sensitive = (expected["establishments"] < 3) | (
+        expected["top"] > share * expected["employment"]
+    )
+
+    result = aggregate([_write(frame, tmp_path)], min_establishments=3, dominance_share=share)
+
+    assert 0 < sensitive.sum() < len(sensitive)  # (the data discriminate)
+    assert result.primary == int(sensitive.sum())
+    got = result.panel.set_index(KEYS)
+    assert (got.loc[sensitive[sensitive].index, "flag"] == "confidential").all()
