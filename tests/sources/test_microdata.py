@@ -272,6 +272,30 @@ def test_bad_values_name_file_column_count_and_example(tmp_path):
     ]
 
 
+def test_empty_codes_are_invalid_rows_with_their_place(tmp_path):
+    path = tmp_path / "codes.csv"
+    path.write_text(
+        "year,region,industry,employees\n2020,DE111,10.11,3\n2020,,10.11,2\n"
+        "2020,DE111,  ,4\n2021,DE112,,1\n",
+        encoding="utf-8",
+    )
+    parquet = tmp_path / "codes.parquet"
+    pd.DataFrame(
+        {"year": [2020, 2020], "region": ["DE111", None], "industry": ["10.11", "10.12"],
+         "employees": [1, 2]}
+    ).to_parquet(parquet)  # fmt: skip
+
+    with pytest.raises(InputError) as excinfo:
+        aggregate([path, parquet], region_level=2)
+
+    assert str(excinfo.value).splitlines() == [
+        "4 invalid rows, nothing written:",
+        f"{path}, column 'region': 1 row empty code (line 3: empty)",
+        f"{path}, column 'industry': 2 rows empty code (the first at line 4: '  ')",
+        f"{parquet}, column 'region': 1 row empty code (row 2: empty)",
+    ]
+
+
 def test_bad_values_give_the_first_row_in_file_order(rows, tmp_path):
     """Row numbers follow the file, also when DuckDB reads it in several threads."""
     big = pd.concat([rows] * (300_000 // len(rows) + 1), ignore_index=True).head(300_000)

@@ -75,6 +75,8 @@ PARQUET_SUFFIXES = (".parquet", ".pq")
 #: the measure whose region and industry totals are taken as published
 PUBLISHED = "employment"
 MAX_SHOWN = 10
+#: the code columns
+CODES = ("region", "industry")
 #: bits of a hash of the firm id that the cells pass "votes" on (see :func:`cells_expr`);
 #: measured at 50 million rows (benchmarks/aggregate.py): 4 bits leave 449 of 131,570 cells
 #: (3,687 rows) to the exact firm-level pass, each bit costs ~0.5 s of the ~5 s cells pass
@@ -708,12 +710,15 @@ def aggregate(
     ) as con:
         table = read_microdata(con, paths, columns)
         # checked first, before any aggregation, in passes over few columns: the invalid
-        # rows (one global count), whether every row names its firm, and the codes found
-        # (checked against the hierarchies, and numbered even without a roll-up so that the
-        # aggregation groups by integers)
+        # rows (one global count; empty codes are seen among the distinct codes, which costs
+        # less than testing every row's text), whether every row names its firm, and the codes
+        # found (checked against the hierarchies, and numbered even without a roll-up so that
+        # the aggregation groups by integers)
         first: dict[str, Any] = {
             "rows": table.count(),
-            "invalid": sum(c.ifelse(1, 0) for _, c, _ in _checks(table)).sum(),
+            "invalid": sum(
+                c.ifelse(1, 0) for name, c, _ in _checks(table) if name not in CODES
+            ).sum(),
         }
         if "firm_id" in table.columns and "establishment_id" in table.columns:
             first["no_firm"] = table.firm_id.isnull().ifelse(1, 0).sum()
@@ -724,17 +729,22 @@ def aggregate(
         plural = "s" if len(paths) > 1 else ""
         step(f"checking the rows of {len(paths):,} file{plural}")
         summary = con.execute(table.aggregate(**first)).iloc[0]
-        invalid = int(summary["invalid"])
-        if invalid:
-            raise _invalid_rows(paths, columns, invalid)
         step("collecting the region and industry codes")
+        found = {
+            key: con.execute(table.select(key).distinct()).rename(columns={key: "code"})
+            for key in CODES
+        }
+        empty = any((f["code"].isna() | (f["code"] == "")).any() for f in found.values())
+        if int(summary["invalid"]) or empty:
+            checks = sum(c.ifelse(1, 0) for _, c, _ in _checks(table)).sum()
+            invalid = int(con.execute(table.aggregate(n=checks))["n"].iloc[0])
+            raise _invalid_rows(paths, columns, invalid)
         maps: dict[str, pd.DataFrame | None] = {"region": None, "industry": None}
         for key, level, scheme in (
             ("region", region_level, region_codes),
             ("industry", industry_level, industry_codes),
         ):
-            codes = con.execute(table.select(key).distinct()).rename(columns={key: "code"})
-            codes = codes.sort_values("code", ignore_index=True)
+            codes = found[key].sort_values("code", ignore_index=True)
             if level is None:
                 maps[key] = pd.DataFrame({"code": codes["code"], "ancestor": codes["code"]})
                 continue
