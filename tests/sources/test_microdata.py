@@ -367,6 +367,14 @@ def test_files_must_agree_on_optional_columns(tmp_path):
         aggregate([a, b])
 
 
+def test_damaged_parquet_file_is_named(tmp_path):
+    path = tmp_path / "broken.parquet"
+    path.write_bytes(b"PAR1 this is not a parquet file")
+
+    with pytest.raises(InputError, match=rf"^{path}: cannot be read: "):
+        aggregate([path])
+
+
 def test_pattern_without_files_is_an_error(tmp_path):
     with pytest.raises(InputError, match="no Parquet or CSV file matches"):
         aggregate([str(tmp_path / "*.parquet")])

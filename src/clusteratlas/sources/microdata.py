@@ -159,9 +159,7 @@ def _file_columns(path: Path) -> list[str]:
     """Column names of a file (lower-cased), read from its header or Parquet schema only."""
     try:
         if _kind(path) == "parquet":
-            import pyarrow.parquet as pq
-
-            names = pq.read_schema(path).names
+            names = _parquet_footer(path).schema.to_arrow_schema().names
         else:
             opener = gzip.open if path.name.lower().endswith(".gz") else open
             sep = "\t" if ".tsv" in path.name.lower() else ","
@@ -170,6 +168,20 @@ def _file_columns(path: Path) -> list[str]:
     except (OSError, ValueError) as exc:
         raise InputError(path, message=f"{path}: cannot be read: {exc}") from None
     return [n.strip().lower() for n in names]
+
+
+def _parquet_footer(path: Path) -> Any:
+    """A Parquet file's metadata (schema, row groups, statistics), read once per version of the
+    file: the column check, the grouping of reads and the id ranges all use it."""
+    stat = path.stat()
+    return _footer(str(path), stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=4096)
+def _footer(path: str, mtime_ns: int, size: int) -> Any:  # noqa: ARG001 - the cache key
+    import pyarrow.parquet as pq
+
+    return pq.read_metadata(path)
 
 
 def _columns_of(paths: Sequence[Path], column_map: Mapping[str, str]) -> dict[Path, dict[str, str]]:
@@ -414,13 +426,11 @@ def _read_groups(
     for every pass), each with the first of them; CSV files, and every file otherwise, alone."""
     if not together:
         return [(path, [path]) for path in paths]
-    import pyarrow.parquet as pq
-
     groups: dict[Any, list[Path]] = {}
     for path in paths:
         key: Any = path
         if _kind(path) == "parquet":
-            schema = pq.read_schema(path)
+            schema = _parquet_footer(path).schema.to_arrow_schema()
             if "filename" not in {n.lower() for n in schema.names}:
                 key = (tuple(sorted(columns[path].items())), str(schema.remove_metadata()))
         groups.setdefault(key, []).append(path)
@@ -864,13 +874,11 @@ def _parquet_ranges(
     """First and last ``year``, smallest and largest ``establishment_id`` of Parquet files,
     from their statistics (no pass over the rows); None when a file is not Parquet or a row
     group lacks integer statistics of these columns."""
-    import pyarrow.parquet as pq
-
     bounds: dict[str, list[int]] = {}
     for path in paths:
         if _kind(path) != "parquet":
             return None
-        meta = pq.ParquetFile(path).metadata
+        meta = _parquet_footer(path)
         index = {meta.schema.column(i).path.strip().lower(): i for i in range(meta.num_columns)}
         for ours in ("year", "establishment_id"):
             column = index.get(columns[path][ours])
